@@ -1,0 +1,75 @@
+/** The contract between the edge Worker and a document's Durable Object: what is asked, what comes back. */
+import type { DocumentState, Rejection, WriteIntent } from "./document";
+import type { DocumentEvent } from "./events";
+import type { JsonObject } from "./json";
+import type { DocumentKey } from "./keys";
+
+/** What every successful read or write returns. */
+export interface Envelope {
+  readonly collection: string;
+  readonly id: string;
+  readonly version: number;
+  readonly data: JsonObject;
+  readonly createdAt: string;
+  readonly updatedAt: string;
+}
+
+export interface IdempotencyClaim {
+  readonly key: string;
+  /** Digest of what makes two requests "the same" (method, media type, canonical JSON body). */
+  readonly fingerprint: string;
+}
+
+export interface WriteCommand extends WriteIntent {
+  readonly key: DocumentKey;
+  readonly idempotency?: IdempotencyClaim;
+  readonly txId?: string;
+}
+
+export type WriteOutcome =
+  | {
+      readonly kind: "committed";
+      readonly version: number;
+      readonly created: boolean;
+      readonly envelope: Envelope | null;
+    }
+  | Rejection
+  | { readonly kind: "idempotency-key-reused" };
+
+/** A write's outcome plus whether it was replayed from an earlier request with the same Idempotency-Key. */
+export type WriteResult = WriteOutcome & { readonly replayed: boolean };
+
+export type ReadResult =
+  | { readonly kind: "found"; readonly envelope: Envelope }
+  | { readonly kind: "not-found"; readonly deleted: boolean };
+
+export interface HistoryQuery {
+  readonly after: number;
+  readonly limit: number;
+}
+
+export type HistoryResult =
+  | { readonly kind: "found"; readonly events: DocumentEvent[]; readonly next: number | null }
+  | { readonly kind: "not-found" };
+
+export function toEnvelope(key: DocumentKey, state: DocumentState & { data: JsonObject }): Envelope {
+  return {
+    collection: key.collection,
+    id: key.id,
+    version: state.version,
+    data: state.data,
+    createdAt: new Date(state.createdAt).toISOString(),
+    updatedAt: new Date(state.updatedAt).toISOString(),
+  };
+}
+
+/** The RPC surface of a document's Durable Object; the class implements it and callers see it promisified. */
+export interface DocumentRpc {
+  write(command: WriteCommand): WriteResult;
+  read(key: DocumentKey, version?: number): ReadResult;
+  history(key: DocumentKey, query: HistoryQuery): HistoryResult;
+}
+
+export type Remote<T> = {
+  [K in keyof T]: T[K] extends (...args: infer A) => infer R ? (...args: A) => Promise<Awaited<R>> : never;
+};

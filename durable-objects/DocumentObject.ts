@@ -1,0 +1,263 @@
+/**
+ * One Durable Object per document: the single writer for its key. Every write is one RPC and one SQLite
+ * transaction (state, version, event, outbox row, idempotency record); the domain decides, this class persists.
+ */
+import { DurableObject } from "cloudflare:workers";
+import {
+  type DocumentRpc,
+  type Envelope,
+  type HistoryQuery,
+  type HistoryResult,
+  type ReadResult,
+  toEnvelope,
+  type WriteCommand,
+  type WriteOutcome,
+  type WriteResult,
+} from "../domain/commands";
+import { type Config, readConfig } from "../domain/config";
+import { type Decision, type DocumentState, decide } from "../domain/document";
+import type { DocumentEvent, EventType } from "../domain/events";
+import { type Clock, type IdGenerator, monotonicIds } from "../domain/ids";
+import type { JsonObject } from "../domain/json";
+import { type DocumentKey, sameKey } from "../domain/keys";
+import { migrate } from "./document-schema";
+
+/** Largest history page in bytes of event data, so a page of large documents stays a sane response. */
+const HISTORY_PAGE_BYTES = 4 * 1024 * 1024;
+const PRUNE_INTERVAL_MS = 60 * 60 * 1000;
+
+interface EventRow extends Record<string, SqlStorageValue> {
+  version: number;
+  event_id: string;
+  type: string;
+  data: string | null;
+  committed_at: number;
+  created_at: number;
+  idempotency_key: string | null;
+  tx_id: string | null;
+}
+
+interface DocumentRow extends Record<string, SqlStorageValue> {
+  tenant: string;
+  collection: string;
+  id: string;
+  version: number;
+  deleted: number;
+  created_at: number;
+  updated_at: number;
+}
+
+/** The part of an outcome kept with an idempotency key; a committed envelope is rebuilt from the event log. */
+type StoredOutcome =
+  | Exclude<WriteOutcome, { kind: "committed" }>
+  | { kind: "committed"; version: number; created: boolean };
+
+export class DocumentObject extends DurableObject<Env> implements DocumentRpc {
+  /** Injectable for tests: the time every commit and expiry is measured by. */
+  clock: Clock = Date.now;
+  private readonly newEventId: IdGenerator = monotonicIds(() => this.clock());
+  private readonly config: Config;
+  private key: DocumentKey | null = null;
+  private state: DocumentState | null = null;
+  private nextPruneAt = 0;
+
+  constructor(ctx: DurableObjectState, env: Env) {
+    super(ctx, env);
+    this.config = readConfig(env);
+    void ctx.blockConcurrencyWhile(async () => {
+      migrate(ctx.storage);
+      this.load();
+    });
+  }
+
+  /** Applies one write: linearizable, because everything from lookup to commit is synchronous. */
+  write(command: WriteCommand): WriteResult {
+    this.bind(command.key);
+    const now = this.clock();
+    const { result, state } = this.ctx.storage.transactionSync(() => this.writeInTransaction(command, now));
+    if (state !== null) this.state = state;
+    return result;
+  }
+
+  read(key: DocumentKey, version?: number): ReadResult {
+    this.bind(key);
+    if (version !== undefined) {
+      const envelope = this.envelopeAt(version);
+      return envelope === null ? { kind: "not-found", deleted: false } : { kind: "found", envelope };
+    }
+    const state = this.state;
+    if (state === null || state.data === null) return { kind: "not-found", deleted: state !== null };
+    return { kind: "found", envelope: toEnvelope(key, { ...state, data: state.data }) };
+  }
+
+  history(key: DocumentKey, query: HistoryQuery): HistoryResult {
+    this.bind(key);
+    if (this.state === null) return { kind: "not-found" };
+    const rows = this.ctx.storage.sql
+      .exec<EventRow>(
+        "SELECT * FROM events WHERE version > ? ORDER BY version LIMIT ?",
+        query.after,
+        query.limit + 1,
+      )
+      .toArray();
+    const events: DocumentEvent[] = [];
+    let bytes = 0;
+    for (const row of rows.slice(0, query.limit)) {
+      if (events.length > 0 && bytes + (row.data?.length ?? 0) > HISTORY_PAGE_BYTES) break;
+      bytes += row.data?.length ?? 0;
+      events.push(this.toEvent(row));
+    }
+    const last = events.at(-1);
+    const more = rows.length > events.length;
+    return { kind: "found", events, next: more && last !== undefined ? last.version : null };
+  }
+
+  private writeInTransaction(
+    command: WriteCommand,
+    now: number,
+  ): { result: WriteResult; state: DocumentState | null } {
+    const claim = command.idempotency;
+    if (claim !== undefined) {
+      const prior = this.ctx.storage.sql
+        .exec<{ fingerprint: string; outcome: string }>(
+          "SELECT fingerprint, outcome FROM idempotency WHERE key = ? AND expires_at > ?",
+          claim.key,
+          now,
+        )
+        .toArray()[0];
+      if (prior !== undefined) {
+        const result: WriteResult =
+          prior.fingerprint === claim.fingerprint
+            ? { ...this.replay(JSON.parse(prior.outcome) as StoredOutcome), replayed: true }
+            : { kind: "idempotency-key-reused", replayed: false };
+        return { result, state: null };
+      }
+    }
+    this.pruneIdempotency(now);
+    const decision = decide(this.state, command, now, this.config);
+    let outcome: WriteOutcome;
+    let state: DocumentState | null = null;
+    if (decision.kind === "reject") {
+      outcome = decision.rejection;
+    } else {
+      state = decision.state;
+      this.persist(command, decision, now);
+      const envelope = state.data === null ? null : toEnvelope(command.key, { ...state, data: state.data });
+      outcome = { kind: "committed", version: state.version, created: decision.created, envelope };
+    }
+    if (claim !== undefined) {
+      const stored: StoredOutcome =
+        outcome.kind === "committed"
+          ? { kind: "committed", version: outcome.version, created: outcome.created }
+          : outcome;
+      this.ctx.storage.sql.exec(
+        "INSERT OR REPLACE INTO idempotency (key, fingerprint, outcome, expires_at) VALUES (?, ?, ?, ?)",
+        claim.key,
+        claim.fingerprint,
+        JSON.stringify(stored),
+        now + this.config.idempotencyTtlMs,
+      );
+    }
+    return { result: { ...outcome, replayed: false }, state };
+  }
+
+  private persist(command: WriteCommand, decision: Extract<Decision, { kind: "commit" }>, now: number): void {
+    const { key } = command;
+    const { state } = decision;
+    const sql = this.ctx.storage.sql;
+    sql.exec(
+      `INSERT INTO document (singleton, tenant, collection, id, version, deleted, created_at, updated_at)
+       VALUES (1, ?, ?, ?, ?, ?, ?, ?)
+       ON CONFLICT (singleton) DO UPDATE SET version = excluded.version, deleted = excluded.deleted,
+         created_at = excluded.created_at, updated_at = excluded.updated_at`,
+      key.tenant,
+      key.collection,
+      key.id,
+      state.version,
+      state.data === null ? 1 : 0,
+      state.createdAt,
+      state.updatedAt,
+    );
+    sql.exec(
+      `INSERT INTO events (version, event_id, type, data, committed_at, created_at, idempotency_key, tx_id)
+       VALUES (?, ?, ?, ?, ?, ?, ?, ?)`,
+      state.version,
+      this.newEventId(),
+      decision.type,
+      decision.serialized,
+      now,
+      state.createdAt,
+      command.idempotency?.key ?? null,
+      command.txId ?? null,
+    );
+    sql.exec("INSERT INTO outbox (version, next_attempt_at) VALUES (?, ?)", state.version, now);
+  }
+
+  private replay(stored: StoredOutcome): WriteOutcome {
+    if (stored.kind !== "committed") return stored;
+    return { ...stored, envelope: this.envelopeAt(stored.version) };
+  }
+
+  /** The document as it was at `version`; null when that version is a deletion or does not exist. */
+  private envelopeAt(version: number): Envelope | null {
+    const key = this.key;
+    const row = this.ctx.storage.sql
+      .exec<EventRow>("SELECT * FROM events WHERE version = ?", version)
+      .toArray()[0];
+    if (key === null || row === undefined || row.data === null) return null;
+    return toEnvelope(key, {
+      version: row.version,
+      data: JSON.parse(row.data) as JsonObject,
+      createdAt: row.created_at,
+      updatedAt: row.committed_at,
+    });
+  }
+
+  private toEvent(row: EventRow): DocumentEvent {
+    const key = this.key ?? { tenant: "", collection: "", id: "" };
+    const base = {
+      eventId: row.event_id,
+      tenant: key.tenant,
+      collection: key.collection,
+      id: key.id,
+      version: row.version,
+      committedAt: new Date(row.committed_at).toISOString(),
+      ...(row.idempotency_key === null ? {} : { idempotencyKey: row.idempotency_key }),
+      ...(row.tx_id === null ? {} : { txId: row.tx_id }),
+    };
+    const type = row.type as EventType;
+    return type === "delete" || row.data === null
+      ? { ...base, type: "delete", data: null }
+      : { ...base, type, data: JSON.parse(row.data) as JsonObject };
+  }
+
+  /** Forgets expired idempotency keys, at most once an hour, inside the write's transaction. */
+  private pruneIdempotency(now: number): void {
+    if (now < this.nextPruneAt) return;
+    this.ctx.storage.sql.exec("DELETE FROM idempotency WHERE expires_at <= ?", now);
+    this.nextPruneAt = now + PRUNE_INTERVAL_MS;
+  }
+
+  private load(): void {
+    const sql = this.ctx.storage.sql;
+    const doc = sql.exec<DocumentRow>("SELECT * FROM document").toArray()[0];
+    if (doc === undefined) return;
+    this.key = { tenant: doc.tenant, collection: doc.collection, id: doc.id };
+    let data: JsonObject | null = null;
+    if (doc.deleted === 0) {
+      const row = sql
+        .exec<{ data: string }>("SELECT data FROM events WHERE version = ?", doc.version)
+        .toArray()[0];
+      if (row === undefined) throw new Error(`document ${doc.id}: event ${doc.version} missing from its log`);
+      data = JSON.parse(row.data) as JsonObject;
+    }
+    this.state = { version: doc.version, data, createdAt: doc.created_at, updatedAt: doc.updated_at };
+  }
+
+  /** An object does not know its own name: the first request tells it, and every later one must agree. */
+  private bind(key: DocumentKey): void {
+    if (this.key === null) this.key = key;
+    else if (!sameKey(this.key, key))
+      throw new Error("document object addressed with a key that is not its own");
+  }
+}

@@ -1,0 +1,48 @@
+/** The Hono application: middleware, routes, and the one error handler that speaks RFC 9457. */
+import { OpenAPIHono } from "@hono/zod-openapi";
+import { HTTPException } from "hono/http-exception";
+import type { ContentfulStatusCode } from "hono/utils/http-status";
+import { HttpProblem, problemResponse } from "./http/problem";
+import { requestId } from "./middleware/request-id";
+import { requestLog } from "./middleware/request-log";
+import { registerDocumentRoutes } from "./routes/documents";
+import { registerSystemRoutes } from "./routes/system";
+
+export interface AppEnv {
+  Bindings: Env;
+  Variables: { requestId: string; error?: string };
+}
+
+export function createApp(): OpenAPIHono<AppEnv> {
+  const app = new OpenAPIHono<AppEnv>();
+  app.use(requestId());
+  app.use(requestLog());
+  registerSystemRoutes(app);
+  registerDocumentRoutes(app);
+
+  app.notFound((c) =>
+    problemResponse(
+      new HttpProblem(404, "route-not-found", "Not Found", `no route for ${c.req.method} ${c.req.path}`),
+    ),
+  );
+  app.onError(function errorHandler(error, c) {
+    if (error instanceof HttpProblem) return problemResponse(error);
+    if (error instanceof HTTPException) {
+      const status = error.status as ContentfulStatusCode;
+      return problemResponse(
+        new HttpProblem(status, `http-${status}`, error.message || "Error", error.message),
+      );
+    }
+    const message = error instanceof Error ? `${error.name}: ${error.message}` : String(error);
+    c.set("error", message);
+    console.error(
+      JSON.stringify({ level: "error", msg: "unhandled", requestId: c.get("requestId"), error: message }),
+    );
+    return problemResponse(
+      new HttpProblem(500, "internal", "Internal Server Error", "the server failed to handle the request", {
+        requestId: c.get("requestId"),
+      }),
+    );
+  });
+  return app;
+}

@@ -1,0 +1,82 @@
+/**
+ * Calling a document's Durable Object with the failure policy the platform asks for: never retry an
+ * overloaded object (503 + Retry-After), retry errors the runtime marks retryable only when the call is
+ * safe to repeat, with jittered exponential backoff, a fresh stub each time, and a deadline.
+ */
+
+import type { DocumentRpc, Remote } from "../domain/commands";
+import { type DocumentKey, objectName } from "../domain/keys";
+import type { DocumentObject } from "../durable-objects/DocumentObject";
+import { unavailable } from "./http/problem";
+
+/**
+ * A document object's stub as its callers use it. The runtime's generated stub type cannot be computed for
+ * recursive JSON types (TS2589), so it is viewed through DocumentRpc, which the class implements.
+ */
+export type DocumentStub = Remote<DocumentRpc>;
+
+export interface RetryPolicy {
+  /** True for reads and for writes that carry an Idempotency-Key. */
+  readonly idempotent: boolean;
+  readonly deadlineMs: number;
+  readonly baseDelayMs: number;
+  readonly maxDelayMs: number;
+  readonly sleep: (ms: number) => Promise<void>;
+  readonly random: () => number;
+}
+
+export const DEFAULT_RETRY: Omit<RetryPolicy, "idempotent"> = {
+  deadlineMs: 3_000,
+  baseDelayMs: 20,
+  maxDelayMs: 500,
+  sleep: (ms) => new Promise((resolve) => setTimeout(resolve, ms)),
+  random: Math.random,
+};
+
+interface RuntimeErrorFlags {
+  retryable?: boolean;
+  overloaded?: boolean;
+}
+
+function flags(error: unknown): RuntimeErrorFlags {
+  return typeof error === "object" && error !== null ? (error as RuntimeErrorFlags) : {};
+}
+
+export function documentStub(
+  namespace: DurableObjectNamespace<DocumentObject>,
+  key: DocumentKey,
+): DocumentStub {
+  const stub: unknown = namespace.get(namespace.idFromName(objectName(key)));
+  return stub as DocumentStub;
+}
+
+/** Runs `call` against a stub from `getStub`, applying the policy above. Faults that are not retryable propagate. */
+export async function callDocument<T>(
+  getStub: () => DocumentStub,
+  call: (stub: DocumentStub) => Promise<T>,
+  policy: RetryPolicy,
+): Promise<T> {
+  const started = Date.now();
+  for (let attempt = 0; ; attempt++) {
+    try {
+      return await call(getStub());
+    } catch (error) {
+      const { retryable, overloaded } = flags(error);
+      if (overloaded) throw unavailable("overloaded", "the document is overloaded; retry later", 1);
+      if (!retryable) throw error;
+      if (!policy.idempotent) {
+        throw unavailable(
+          "outcome-unknown",
+          "the document's object failed during the write, which may or may not have been applied; " +
+            "retry with an Idempotency-Key to make retries safe",
+          1,
+        );
+      }
+      const delay = Math.min(policy.maxDelayMs, policy.baseDelayMs * 2 ** attempt) * policy.random();
+      if (Date.now() - started + delay > policy.deadlineMs) {
+        throw unavailable("unavailable", "the document's object did not answer in time; retry later", 1);
+      }
+      await policy.sleep(delay);
+    }
+  }
+}

@@ -1,0 +1,112 @@
+/** Turning the parts of a request that name and condition a write into domain values, or a 400. */
+import { canonicalJson, type JsonValue } from "../../domain/json";
+import { checkId, checkName, DEFAULT_TENANT, type DocumentKey } from "../../domain/keys";
+import { type Preconditions, parseTagCondition } from "../../domain/preconditions";
+import { badRequest } from "./problem";
+
+/** Path segments as sent (still percent-encoded), so that an encoded '/' cannot pass as a separator. */
+function rawSegments(url: string): string[] {
+  return new URL(url).pathname.split("/");
+}
+
+export function collectionFrom(url: string): string {
+  const collection = rawSegments(url)[2] ?? "";
+  const check = checkName("collection", collection);
+  if (!check.ok) throw badRequest("invalid-collection", check.reason, { collection });
+  return collection;
+}
+
+/** The document a `/v1/{collection}/{id}[/...]` request addresses. */
+export function documentKeyFrom(url: string): DocumentKey {
+  const collection = collectionFrom(url);
+  return { tenant: DEFAULT_TENANT, collection, id: decodeId(rawSegments(url)[3] ?? "") };
+}
+
+export function decodeId(raw: string): string {
+  let id: string;
+  try {
+    id = decodeURIComponent(raw);
+  } catch {
+    throw badRequest("invalid-id", "the id is not valid percent-encoded UTF-8");
+  }
+  const check = checkId(id);
+  if (!check.ok) throw badRequest("invalid-id", check.reason);
+  return id;
+}
+
+export function preconditionsFrom(headers: Headers): Preconditions {
+  const result: { ifMatch?: Preconditions["ifMatch"]; ifNoneMatch?: Preconditions["ifNoneMatch"] } = {};
+  for (const [name, field] of [
+    ["if-match", "ifMatch"],
+    ["if-none-match", "ifNoneMatch"],
+  ] as const) {
+    const raw = headers.get(name);
+    if (raw === null) continue;
+    const parsed = parseTagCondition(raw);
+    if (parsed === null)
+      throw badRequest("invalid-precondition", `${name} must be * or a list of entity tags`);
+    result[field] = parsed;
+  }
+  return result;
+}
+
+const KEY_CHARS = /^[\x20-\x7e]{1,255}$/;
+
+/**
+ * The Idempotency-Key header: an RFC 8941 string (`"abc"`) as the IETF draft specifies, or the bare value,
+ * 1 to 255 printable ASCII characters. Undefined when absent.
+ */
+export function idempotencyKeyFrom(headers: Headers): string | undefined {
+  const raw = headers.get("idempotency-key");
+  if (raw === null) return undefined;
+  const trimmed = raw.trim();
+  const quoted = /^"((?:[^"\\]|\\["\\])*)"$/.exec(trimmed);
+  const key = quoted?.[1]?.replace(/\\(["\\])/g, "$1") ?? trimmed;
+  if (!KEY_CHARS.test(key)) {
+    throw badRequest(
+      "invalid-idempotency-key",
+      "Idempotency-Key must be 1 to 255 printable ASCII characters",
+    );
+  }
+  return key;
+}
+
+/**
+ * What makes two requests with one Idempotency-Key "the same": method, target, patch media type, conditional
+ * headers, and the body as canonical JSON (so key order and whitespace do not matter), as a SHA-256 digest.
+ */
+export async function requestFingerprint(parts: {
+  method: string;
+  target: string;
+  mediaType?: string;
+  headers: Headers;
+  body?: JsonValue;
+}): Promise<string> {
+  const text = [
+    parts.method,
+    parts.target,
+    parts.mediaType ?? "",
+    parts.headers.get("if-match") ?? "",
+    parts.headers.get("if-none-match") ?? "",
+    parts.body === undefined ? "" : canonicalJson(parts.body),
+  ].join("\n");
+  const digest = await crypto.subtle.digest("SHA-256", new TextEncoder().encode(text));
+  return [...new Uint8Array(digest)].map((b) => b.toString(16).padStart(2, "0")).join("");
+}
+
+const INTEGER = /^(0|[1-9][0-9]{0,14})$/;
+
+/** A non-negative integer query parameter, or the fallback when absent; 400 when present and not one. */
+export function integerParam(
+  value: string | undefined,
+  name: string,
+  fallback: number,
+  max?: number,
+): number {
+  if (value === undefined) return fallback;
+  if (!INTEGER.test(value)) throw badRequest("invalid-query", `${name} must be a non-negative integer`);
+  const n = Number(value);
+  if (max !== undefined && n > max)
+    throw badRequest("invalid-query", `${name} must be at most ${max}`, { max });
+  return n;
+}
