@@ -23,6 +23,7 @@ export interface RetryPolicy {
   readonly maxDelayMs: number;
   readonly sleep: (ms: number) => Promise<void>;
   readonly random: () => number;
+  readonly now: () => number;
 }
 
 export const DEFAULT_RETRY: Omit<RetryPolicy, "idempotent"> = {
@@ -31,6 +32,7 @@ export const DEFAULT_RETRY: Omit<RetryPolicy, "idempotent"> = {
   maxDelayMs: 500,
   sleep: (ms) => new Promise((resolve) => setTimeout(resolve, ms)),
   random: Math.random,
+  now: Date.now,
 };
 
 interface RuntimeErrorFlags {
@@ -56,7 +58,7 @@ export async function callDocument<T>(
   call: (stub: DocumentStub) => Promise<T>,
   policy: RetryPolicy,
 ): Promise<T> {
-  const started = Date.now();
+  const started = policy.now();
   for (let attempt = 0; ; attempt++) {
     try {
       return await call(getStub());
@@ -73,7 +75,7 @@ export async function callDocument<T>(
         );
       }
       const delay = Math.min(policy.maxDelayMs, policy.baseDelayMs * 2 ** attempt) * policy.random();
-      if (Date.now() - started + delay > policy.deadlineMs) {
+      if (policy.now() - started + delay > policy.deadlineMs) {
         throw unavailable("unavailable", "the document's object did not answer in time; retry later", 1);
       }
       await policy.sleep(delay);

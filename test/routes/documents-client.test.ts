@@ -1,0 +1,102 @@
+import { describe, expect, it } from "vitest";
+import {
+  callDocument,
+  DEFAULT_RETRY,
+  type DocumentStub,
+  type RetryPolicy,
+} from "../../workers/documents-client";
+import { HttpProblem } from "../../workers/http/problem";
+
+/** An error as the runtime raises it for a Durable Object failure, with its classification flags. */
+function runtimeError(flags: { retryable?: boolean; overloaded?: boolean }): Error {
+  return Object.assign(new Error("Durable Object failure"), flags);
+}
+
+function harness(failures: Error[], idempotent: boolean, overrides: Partial<RetryPolicy> = {}) {
+  const sleeps: number[] = [];
+  let clock = 0;
+  let stubs = 0;
+  let calls = 0;
+  const policy: RetryPolicy = {
+    ...DEFAULT_RETRY,
+    idempotent,
+    random: () => 1,
+    now: () => clock,
+    sleep: async (ms) => {
+      sleeps.push(ms);
+      clock += ms;
+    },
+    ...overrides,
+  };
+  const run = () =>
+    callDocument(
+      () => {
+        stubs += 1;
+        return {} as DocumentStub;
+      },
+      async () => {
+        calls += 1;
+        const failure = failures.shift();
+        if (failure !== undefined) throw failure;
+        return "ok";
+      },
+      policy,
+    );
+  return { run, sleeps, counts: () => ({ stubs, calls }) };
+}
+
+async function problemFrom(promise: Promise<unknown>): Promise<HttpProblem> {
+  const error = await promise.then(
+    () => undefined,
+    (e: unknown) => e,
+  );
+  if (!(error instanceof HttpProblem)) throw new Error(`expected an HttpProblem, got ${String(error)}`);
+  return error;
+}
+
+describe("callDocument", () => {
+  it("never retries an overloaded object and answers 503 with Retry-After", async () => {
+    const h = harness([runtimeError({ overloaded: true, retryable: true })], true);
+    const problem = await problemFrom(h.run());
+    expect(problem.status).toBe(503);
+    expect(problem.code).toBe("overloaded");
+    expect(problem.headers["Retry-After"]).toBe("1");
+    expect(h.counts().calls).toBe(1);
+  });
+
+  it("retries retryable errors of idempotent calls with backoff and a fresh stub each time", async () => {
+    const h = harness([runtimeError({ retryable: true }), runtimeError({ retryable: true })], true);
+    expect(await h.run()).toBe("ok");
+    expect(h.counts()).toEqual({ stubs: 3, calls: 3 });
+    expect(h.sleeps).toEqual([DEFAULT_RETRY.baseDelayMs, DEFAULT_RETRY.baseDelayMs * 2]);
+  });
+
+  it("jitters the delay below the exponential cap", async () => {
+    const h = harness([runtimeError({ retryable: true })], true, { random: () => 0.25 });
+    await h.run();
+    expect(h.sleeps).toEqual([DEFAULT_RETRY.baseDelayMs * 0.25]);
+  });
+
+  it("does not retry a write without an idempotency key: 503, outcome unknown", async () => {
+    const h = harness([runtimeError({ retryable: true })], false);
+    const problem = await problemFrom(h.run());
+    expect(problem.status).toBe(503);
+    expect(problem.code).toBe("outcome-unknown");
+    expect(h.counts().calls).toBe(1);
+  });
+
+  it("gives up with 503 when the next retry would pass the deadline", async () => {
+    const failures = Array.from({ length: 50 }, () => runtimeError({ retryable: true }));
+    const h = harness(failures, true, { deadlineMs: 100 });
+    const problem = await problemFrom(h.run());
+    expect(problem.code).toBe("unavailable");
+    expect(h.sleeps.reduce((a, b) => a + b, 0)).toBeLessThanOrEqual(100);
+  });
+
+  it("lets faults that are not retryable propagate unchanged", async () => {
+    const fault = new Error("bug");
+    const h = harness([fault], true);
+    await expect(h.run()).rejects.toBe(fault);
+    expect(h.counts().calls).toBe(1);
+  });
+});
