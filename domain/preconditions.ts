@@ -15,19 +15,24 @@ export interface Preconditions {
 
 export type PreconditionResult = "pass" | "failed" | "not-modified";
 
-const ENTITY_TAG = /^(W\/)?"([\x21\x23-\x7e\x80-\xff]*)"$/;
-
 /** Parses an If-Match / If-None-Match value; null when it is not valid syntax. */
 export function parseTagCondition(header: string): TagCondition | null {
   const trimmed = header.trim();
   if (trimmed === "*") return "*";
   const tags: EntityTag[] = [];
-  for (const part of trimmed.split(",")) {
-    const item = part.trim();
-    if (item === "") continue;
-    const match = ENTITY_TAG.exec(item);
+  // Entity tags may hold commas inside their quotes (RFC 9110 §8.8.3): match tags, then require only commas between.
+  const item = /\s*(W\/)?"([\x21\x23-\x7e\x80-\xff]*)"\s*(?:,|$)/y;
+  let at = 0;
+  while (at < trimmed.length) {
+    if (trimmed[at] === "," || trimmed[at] === " " || trimmed[at] === "\t") {
+      at += 1;
+      continue;
+    }
+    item.lastIndex = at;
+    const match = item.exec(trimmed);
     if (match === null) return null;
     tags.push({ weak: match[1] !== undefined, opaque: match[2] ?? "" });
+    at = item.lastIndex;
   }
   return tags.length > 0 ? tags : null;
 }
