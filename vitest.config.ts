@@ -1,18 +1,23 @@
-import { cloudflareTest } from "@cloudflare/vitest-pool-workers";
+import { cloudflareTest, readD1Migrations } from "@cloudflare/vitest-pool-workers";
 import { defineConfig } from "vitest/config";
 
 export default defineConfig({
   plugins: [
-    cloudflareTest({
+    cloudflareTest(async () => ({
       wrangler: { configPath: "./wrangler.toml" },
       miniflare: {
-        // Tests assert on behaviour, not on log lines; the logger has its own test with a sink.
-        bindings: { LOG_REQUESTS: "false" },
+        bindings: {
+          // Tests assert on behaviour, not on log lines; the logger has its own test with a sink.
+          LOG_REQUESTS: "false",
+          // Applied to each test file's isolated D1 by test/setup.ts.
+          TEST_MIGRATIONS: await readD1Migrations("./migrations"),
+        },
       },
-    }),
+    })),
   ],
   test: {
     include: ["test/**/*.test.ts"],
+    setupFiles: ["./test/setup.ts"],
     testTimeout: 30_000,
   },
 });

@@ -42,9 +42,12 @@ export type Rejection =
     }
   | {
       readonly kind: "invalid";
-      readonly code: "document-not-object" | "document-too-large" | "document-too-deep";
+      readonly code: InvalidCode;
       readonly detail: string;
+      readonly pointer?: string;
     };
+
+type InvalidCode = "document-not-object" | "document-too-large" | "document-too-deep" | "document-invalid";
 
 export type Decision =
   | {
@@ -59,6 +62,8 @@ export type Decision =
 
 export interface Limits {
   readonly maxDocumentBytes: number;
+  /** The collection's own rules (schema, index types); null when the document satisfies them. */
+  readonly validate?: (data: JsonObject) => { detail: string; pointer: string } | null;
 }
 
 function exists(state: DocumentState | null): state is DocumentState & { data: JsonObject } {
@@ -153,14 +158,16 @@ export function checkDocument(value: unknown, limits: Limits): DocumentCheck {
       `the document is ${bytes} bytes; the limit is ${limits.maxDocumentBytes}`,
     );
   }
+  const failure = limits.validate?.(value) ?? null;
+  if (failure !== null) return invalid("document-invalid", failure.detail, failure.pointer);
   return { ok: true, data: value, serialized };
 }
 
-function invalid(
-  code: "document-not-object" | "document-too-large" | "document-too-deep",
-  detail: string,
-): DocumentCheck {
-  return { ok: false, rejection: { kind: "invalid", code, detail } };
+function invalid(code: InvalidCode, detail: string, pointer?: string): DocumentCheck {
+  return {
+    ok: false,
+    rejection: { kind: "invalid", code, detail, ...(pointer === undefined ? {} : { pointer }) },
+  };
 }
 
 function reject(rejection: Rejection): Decision {

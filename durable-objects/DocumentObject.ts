@@ -3,6 +3,7 @@
  * transaction (state, version, event, outbox row, idempotency record); the domain decides, this class persists.
  */
 import { DurableObject } from "cloudflare:workers";
+import { validateDocument } from "../domain/collections";
 import {
   type DocumentRpc,
   type Envelope,
@@ -20,11 +21,15 @@ import type { DocumentEvent, EventType } from "../domain/events";
 import { type Clock, type IdGenerator, monotonicIds } from "../domain/ids";
 import type { JsonObject } from "../domain/json";
 import { type DocumentKey, sameKey } from "../domain/keys";
+import { publish } from "../workers/events-queue";
 import { migrate } from "./document-schema";
+import { Outbox, type Publisher, type StateStore } from "./outbox";
 
 /** Largest history page in bytes of event data, so a page of large documents stays a sane response. */
 const HISTORY_PAGE_BYTES = 4 * 1024 * 1024;
 const PRUNE_INTERVAL_MS = 60 * 60 * 1000;
+/** The alarm set with every write: if the immediate send does not drain the outbox, this one retries it. */
+const SAFETY_ALARM_MS = 10_000;
 
 interface EventRow extends Record<string, SqlStorageValue> {
   version: number;
@@ -55,6 +60,17 @@ type StoredOutcome =
 export class DocumentObject extends DurableObject<Env> implements DocumentRpc {
   /** Injectable for tests: the time every commit and expiry is measured by. */
   clock: Clock = Date.now;
+  /** Injectable for fault tests: how events reach the queue, and large states reach R2. */
+  publish: Publisher = (batch) => publish(this.env.EVENTS, batch);
+  storeState: StateStore = async (key, json) => {
+    await this.env.ARCHIVE.put(key, json, { httpMetadata: { contentType: "application/json" } });
+  };
+  private readonly outbox = new Outbox(
+    this.ctx.storage,
+    () => this.publish,
+    () => this.storeState,
+  );
+  private alarmAt: number | null = null;
   private readonly newEventId: IdGenerator = monotonicIds(() => this.clock());
   private readonly config: Config;
   private key: DocumentKey | null = null;
@@ -67,6 +83,7 @@ export class DocumentObject extends DurableObject<Env> implements DocumentRpc {
     void ctx.blockConcurrencyWhile(async () => {
       migrate(ctx.storage);
       this.load();
+      this.alarmAt = await ctx.storage.getAlarm();
     });
   }
 
@@ -75,8 +92,44 @@ export class DocumentObject extends DurableObject<Env> implements DocumentRpc {
     this.bind(command.key);
     const now = this.clock();
     const { result, state } = this.ctx.storage.transactionSync(() => this.writeInTransaction(command, now));
-    if (state !== null) this.state = state;
+    if (state !== null) {
+      this.state = state;
+      // Still synchronous, so the alarm commits with the write; then send without making the client wait.
+      if (this.alarmAt === null || this.alarmAt > now + SAFETY_ALARM_MS) {
+        this.alarmAt = now + SAFETY_ALARM_MS;
+        void this.ctx.storage.setAlarm(this.alarmAt);
+      }
+      void this.flushOutbox(command.key);
+    }
     return result;
+  }
+
+  /** Sends pending events, retries failed sends with backoff, and forgets expired idempotency keys. */
+  override async alarm(): Promise<void> {
+    this.alarmAt = null;
+    if (this.key !== null) await this.flushOutbox(this.key);
+    const now = this.clock();
+    this.pruneIdempotency(now, true);
+    let next: number | null = null;
+    if (this.outbox.pending() > 0) {
+      next = now + this.outbox.retryDelay();
+    } else {
+      next = this.ctx.storage.sql
+        .exec<{ t: number | null }>("SELECT min(expires_at) AS t FROM idempotency")
+        .one().t;
+    }
+    if (next !== null && (this.alarmAt === null || next < this.alarmAt)) {
+      this.alarmAt = next;
+      await this.ctx.storage.setAlarm(next);
+    }
+  }
+
+  private async flushOutbox(key: DocumentKey): Promise<void> {
+    try {
+      await this.outbox.flush(key);
+    } catch (error) {
+      console.error(JSON.stringify({ level: "error", msg: "outbox flush failed", error: String(error) }));
+    }
   }
 
   read(key: DocumentKey, version?: number): ReadResult {
@@ -134,7 +187,10 @@ export class DocumentObject extends DurableObject<Env> implements DocumentRpc {
       }
     }
     this.pruneIdempotency(now);
-    const decision = decide(this.state, command, now, this.config);
+    const decision = decide(this.state, command, now, {
+      maxDocumentBytes: this.config.maxDocumentBytes,
+      validate: (data) => validateDocument(command.key.collection, data),
+    });
     let outcome: WriteOutcome;
     let state: DocumentState | null = null;
     if (decision.kind === "reject") {
@@ -190,7 +246,7 @@ export class DocumentObject extends DurableObject<Env> implements DocumentRpc {
       command.idempotency?.key ?? null,
       command.txId ?? null,
     );
-    sql.exec("INSERT INTO outbox (version, next_attempt_at) VALUES (?, ?)", state.version, now);
+    sql.exec("INSERT INTO outbox (version) VALUES (?)", state.version);
   }
 
   private replay(stored: StoredOutcome): WriteOutcome {
@@ -231,9 +287,9 @@ export class DocumentObject extends DurableObject<Env> implements DocumentRpc {
       : { ...base, type, data: JSON.parse(row.data) as JsonObject };
   }
 
-  /** Forgets expired idempotency keys, at most once an hour, inside the write's transaction. */
-  private pruneIdempotency(now: number): void {
-    if (now < this.nextPruneAt) return;
+  /** Forgets expired idempotency keys: at most once an hour from the write path, and on every alarm. */
+  private pruneIdempotency(now: number, force = false): void {
+    if (!force && now < this.nextPruneAt) return;
     this.ctx.storage.sql.exec("DELETE FROM idempotency WHERE expires_at <= ?", now);
     this.nextPruneAt = now + PRUNE_INTERVAL_MS;
   }

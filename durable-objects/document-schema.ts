@@ -14,8 +14,7 @@ const MIGRATIONS: readonly string[] = [
    CREATE TABLE events (
      version INTEGER PRIMARY KEY, event_id TEXT NOT NULL, type TEXT NOT NULL, data TEXT,
      committed_at INTEGER NOT NULL, created_at INTEGER NOT NULL, idempotency_key TEXT, tx_id TEXT);
-   CREATE TABLE outbox (
-     version INTEGER PRIMARY KEY, attempts INTEGER NOT NULL DEFAULT 0, next_attempt_at INTEGER NOT NULL);
+   CREATE TABLE outbox (version INTEGER PRIMARY KEY, attempts INTEGER NOT NULL DEFAULT 0);
    CREATE TABLE idempotency (
      key TEXT PRIMARY KEY, fingerprint TEXT NOT NULL, outcome TEXT NOT NULL, expires_at INTEGER NOT NULL);
    CREATE INDEX idempotency_expiry ON idempotency (expires_at);`,

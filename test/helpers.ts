@@ -66,7 +66,13 @@ export function del(path: string, headers: Record<string, string> = {}): Promise
   return send(path, { method: "DELETE", headers });
 }
 
+/** A strong read (from the document's object): what the write path tests check. */
 export function get(path: string, headers: Record<string, string> = {}): Promise<Sent> {
+  return send(path, { headers: { consistency: "strong", ...headers } });
+}
+
+/** A read at the default level: the read model, or the object when a Consistency-Token demands it. */
+export function getEventual(path: string, headers: Record<string, string> = {}): Promise<Sent> {
   return send(path, { headers });
 }
 

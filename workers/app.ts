@@ -3,9 +3,13 @@ import { OpenAPIHono } from "@hono/zod-openapi";
 import { HTTPException } from "hono/http-exception";
 import type { ContentfulStatusCode } from "hono/utils/http-status";
 import { HttpProblem, problemResponse } from "./http/problem";
+import { methodNotAllowed } from "./middleware/method-not-allowed";
 import { requestId } from "./middleware/request-id";
 import { requestLog } from "./middleware/request-log";
 import { registerDocumentRoutes } from "./routes/documents";
+import { registerFeedRoutes } from "./routes/feed";
+import { registerOperationRoutes } from "./routes/operations";
+import { registerReadRoutes } from "./routes/reads";
 import { registerSystemRoutes } from "./routes/system";
 
 export interface AppEnv {
@@ -17,8 +21,16 @@ export function createApp(): OpenAPIHono<AppEnv> {
   const app = new OpenAPIHono<AppEnv>();
   app.use(requestId());
   app.use(requestLog());
+  // System paths first: /v1/_changes must not be taken for a collection.
   registerSystemRoutes(app);
+  registerFeedRoutes(app);
+  registerOperationRoutes(app);
+  registerReadRoutes(app);
   registerDocumentRoutes(app);
+  // After every method's route for these paths: anything else is 405 with Allow.
+  app.all("/v1/:collection", methodNotAllowed(["GET", "HEAD", "POST"]));
+  app.all("/v1/:collection/:id", methodNotAllowed(["GET", "HEAD", "PUT", "PATCH", "DELETE"]));
+  app.all("/v1/:collection/:id/_history", methodNotAllowed(["GET", "HEAD"]));
 
   app.notFound((c) =>
     problemResponse(

@@ -8,7 +8,7 @@ export const DEFAULT_HISTORY_LIMIT = 100;
 export const CollectionParam = z
   .string()
   .regex(/^[a-z][a-z0-9_-]{0,62}$/)
-  .openapi({ param: { name: "collection", in: "path" }, example: "orders" });
+  .openapi({ param: { name: "collection", in: "path" }, example: "todos" });
 
 export const IdParam = z
   .string()
@@ -115,5 +115,69 @@ export const JsonPatch = z
     ]),
   )
   .openapi("JsonPatch");
+
+export const QueryPage = z
+  .object({
+    items: z.array(Envelope),
+    next: z.string().nullable().openapi({ description: "cursor of the next page" }),
+  })
+  .openapi("QueryPage");
+
+export const Change = z
+  .object({
+    seq: z.number().int(),
+    collection: z.string(),
+    id: z.string(),
+    version: z.number().int(),
+    type: z.enum(["put", "patch", "delete"]),
+    data: DocumentData.nullable(),
+    committedAt: z.string().datetime(),
+  })
+  .openapi("Change");
+
+export const ChangesPage = z
+  .object({
+    changes: z.array(Change),
+    next: z.string().openapi({ description: "cursor to resume from, also at the end of the feed" }),
+  })
+  .openapi("ChangesPage");
+
+export const ChangesQuery = z.object({
+  after: z.string().optional().openapi({ description: "cursor from a previous page's next" }),
+  limit: z
+    .string()
+    .regex(INTEGER)
+    .transform(Number)
+    .optional()
+    .openapi({ type: "integer", description: "1 to 1000, default 100" }),
+  collection: z
+    .string()
+    .regex(/^[a-z][a-z0-9_-]{0,62}$/)
+    .optional(),
+  wait: z
+    .string()
+    .regex(INTEGER)
+    .transform(Number)
+    .optional()
+    .openapi({ type: "integer", description: "long-poll seconds, at most 30" }),
+});
+
+export const Stats = z
+  .object({
+    lagMs: z.object({ p50: z.number().nullable(), p99: z.number().nullable(), window: z.number().int() }),
+    eventsProjected: z.number().int(),
+    deadLettersPending: z.number().int(),
+    documents: z.number().int(),
+  })
+  .openapi("Stats");
+
+export const DeadLetter = z
+  .object({
+    messageId: z.string(),
+    body: z.unknown(),
+    attempts: z.number().int(),
+    receivedAt: z.string().datetime(),
+  })
+  .openapi("DeadLetter");
 
 export const Health = z.object({ status: z.literal("ok") }).openapi("Health");

@@ -269,7 +269,7 @@ describe("protocol", () => {
   it("answers HEAD like GET without a body", async () => {
     const id = uniqueId();
     await put(path(id), { a: 1 });
-    const res = await call(path(id), { method: "HEAD" });
+    const res = await call(path(id), { method: "HEAD", headers: { consistency: "strong" } });
     expect(res.status).toBe(200);
     expect(res.headers.get("etag")).toBe('"1"');
     expect(await res.text()).toBe("");

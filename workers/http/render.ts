@@ -54,7 +54,13 @@ function renderOutcome(key: DocumentKey, result: WriteResult): Response {
         ),
       );
     case "invalid":
-      return problemResponse(unprocessable(result.code, result.detail));
+      return problemResponse(
+        unprocessable(
+          result.code,
+          result.detail,
+          result.pointer === undefined ? {} : { pointer: result.pointer },
+        ),
+      );
     case "idempotency-key-reused":
       return problemResponse(
         unprocessable(

@@ -1,19 +1,20 @@
-/** The command side and strong reads of single documents: /v1/{collection}[/{id}[/_history]]. */
+/** The command side: create, replace, patch and delete single documents. */
 import { createRoute, type OpenAPIHono } from "@hono/zod-openapi";
 import type { Context } from "hono";
 import type { WriteCommand } from "../../domain/commands";
+import { emptyToken, encodeToken, recordWrite } from "../../domain/consistency-token";
 import { checkDocument, type WriteOperation } from "../../domain/document";
 import { monotonicIds } from "../../domain/ids";
 import { depthOf, isObject, type JsonValue, MAX_DEPTH } from "../../domain/json";
 import { DEFAULT_TENANT, type DocumentKey } from "../../domain/keys";
 import { parseJsonPatch } from "../../domain/patch/json-patch";
-import { etagFor, evaluatePreconditions } from "../../domain/preconditions";
 import type { AppEnv } from "../app";
 import { configOf } from "../config";
+import { tokenFrom } from "../consistency";
 import { callDocument, DEFAULT_RETRY, documentStub } from "../documents-client";
 import { readJsonBody, requireMediaType } from "../http/body";
 import { badRequest, unprocessable } from "../http/problem";
-import { jsonResponse, renderRead, renderWrite } from "../http/render";
+import { renderWrite } from "../http/render";
 import {
   collectionFrom,
   documentKeyFrom,
@@ -21,38 +22,15 @@ import {
   preconditionsFrom,
   requestFingerprint,
 } from "../http/request";
-import { parseWith } from "../http/validate";
-import { methodNotAllowed } from "../middleware/method-not-allowed";
-import {
-  DEFAULT_HISTORY_LIMIT,
-  DocumentData,
-  DocumentParams,
-  Envelope,
-  HistoryPage,
-  HistoryQuery,
-  JsonPatch,
-  Problem,
-  ReadQuery,
-} from "../schemas";
+import { DocumentData, DocumentParams, JsonPatch } from "../schemas";
+import { envelope, JSON_TYPE, problems } from "./openapi";
 
 type Ctx = Context<AppEnv>;
 
-const JSON_TYPE = "application/json";
 const MERGE_PATCH = "application/merge-patch+json";
 const JSON_PATCH = "application/json-patch+json";
 const newId = monotonicIds();
 
-const problems = (...statuses: number[]) =>
-  Object.fromEntries(
-    statuses.map((s) => [
-      s,
-      {
-        description: "Problem Details (RFC 9457)",
-        content: { "application/problem+json": { schema: Problem } },
-      },
-    ]),
-  );
-const envelope = (description: string) => ({ description, content: { [JSON_TYPE]: { schema: Envelope } } });
 const writeHeaders = "If-Match, If-None-Match and Idempotency-Key are honoured";
 
 const routes = {
@@ -99,27 +77,6 @@ const routes = {
     request: { params: DocumentParams },
     responses: { 204: { description: "deleted" }, ...problems(400, 404, 412, 503) },
   }),
-  get: createRoute({
-    method: "get",
-    path: "/v1/{collection}/{id}",
-    summary: "Read a document, or the document as it was at ?version=N",
-    request: { params: DocumentParams, query: ReadQuery },
-    responses: {
-      200: envelope("the document"),
-      304: { description: "If-None-Match matched" },
-      ...problems(400, 404, 503),
-    },
-  }),
-  history: createRoute({
-    method: "get",
-    path: "/v1/{collection}/{id}/_history",
-    summary: "A document's events in version order, paginated",
-    request: { params: DocumentParams, query: HistoryQuery },
-    responses: {
-      200: { description: "a page of events", content: { [JSON_TYPE]: { schema: HistoryPage } } },
-      ...problems(400, 404, 503),
-    },
-  }),
 };
 
 export function registerDocumentRoutes(app: OpenAPIHono<AppEnv>): void {
@@ -133,7 +90,6 @@ export function registerDocumentRoutes(app: OpenAPIHono<AppEnv>): void {
     const key = { tenant: DEFAULT_TENANT, collection, id };
     return write(c, key, { type: "put", data }, { createOnly: true, body: data, idempotencyKey });
   });
-  app.all("/v1/:collection", methodNotAllowed(["POST"]));
 
   app.put("/v1/:collection/:id", async (c) => {
     const key = documentKeyFrom(c.req.url);
@@ -165,38 +121,6 @@ export function registerDocumentRoutes(app: OpenAPIHono<AppEnv>): void {
     const key = documentKeyFrom(c.req.url);
     return write(c, key, { type: "delete" }, {});
   });
-
-  app.get("/v1/:collection/:id", async (c) => {
-    const key = documentKeyFrom(c.req.url);
-    const { version } = parseWith(ReadQuery, c.req.query(), "query parameter");
-    const preconditions = preconditionsFrom(c.req.raw.headers);
-    const result = await callDocument(
-      () => documentStub(c.env.DOCUMENTS, key),
-      (stub) => stub.read(key, version),
-      { ...DEFAULT_RETRY, idempotent: true },
-    );
-    if (
-      result.kind === "found" &&
-      evaluatePreconditions(preconditions, result.envelope.version, true) === "not-modified"
-    ) {
-      return new Response(null, { status: 304, headers: { ETag: etagFor(result.envelope.version) } });
-    }
-    return renderRead(key, result, { "Read-Source": "primary" });
-  });
-  app.all("/v1/:collection/:id", methodNotAllowed(["GET", "HEAD", "PUT", "PATCH", "DELETE"]));
-
-  app.get("/v1/:collection/:id/_history", async (c) => {
-    const key = documentKeyFrom(c.req.url);
-    const query = parseWith(HistoryQuery, c.req.query(), "query parameter");
-    const result = await callDocument(
-      () => documentStub(c.env.DOCUMENTS, key),
-      (stub) => stub.history(key, { after: query.after ?? 0, limit: query.limit ?? DEFAULT_HISTORY_LIMIT }),
-      { ...DEFAULT_RETRY, idempotent: true },
-    );
-    if (result.kind === "not-found") return renderRead(key, { kind: "not-found", deleted: false }, {});
-    return jsonResponse({ items: result.events, next: result.next }, 200, {});
-  });
-  app.all("/v1/:collection/:id/_history", methodNotAllowed(["GET", "HEAD"]));
 }
 
 /** A PUT or POST body: JSON (415 otherwise), within the size limit (413), a valid document (422). */
@@ -243,12 +167,21 @@ async function write(
           },
         }),
   };
+  const token = tokenFrom(headers);
   const result = await callDocument(
     () => documentStub(c.env.DOCUMENTS, key),
     (stub) => stub.write(command),
     { ...DEFAULT_RETRY, idempotent: idempotencyKey !== undefined },
   );
-  return renderWrite(key, result);
+  const response = renderWrite(key, result);
+  // The token covers this write, merged into the one the client sent: read-your-writes from here on.
+  if (result.kind === "committed") {
+    response.headers.set(
+      "Consistency-Token",
+      encodeToken(recordWrite(token ?? emptyToken(), key, result.version)),
+    );
+  }
+  return response;
 }
 
 /** The document a POST's Idempotency-Key designates: the same key always names the same id. */

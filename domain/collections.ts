@@ -1,0 +1,113 @@
+/**
+ * Per-collection configuration, reviewed in code and deployed with the Worker: indexed fields (with types),
+ * optional validation, and query defaults. Collections not declared here are schemaless with no secondary indexes.
+ */
+import { z } from "zod";
+import type { JsonObject, JsonValue } from "./json";
+
+export type FieldType = "string" | "number" | "boolean";
+
+export interface CollectionConfig {
+  /** Fields served by an index, by dotted path (`customer.name`), at most INDEX_SLOT_COUNT. */
+  readonly indexes?: Readonly<Record<string, FieldType>>;
+  /** Validation applied to every write's resulting document; a failure is 422 pointing at the field. */
+  readonly schema?: z.ZodType;
+  readonly defaults?: { readonly limit?: number; readonly order?: string };
+}
+
+export const INDEX_SLOT_COUNT = 4;
+
+function defineCollections<T extends Record<string, CollectionConfig>>(collections: T): T {
+  for (const [name, config] of Object.entries(collections)) {
+    const fields = Object.keys(config.indexes ?? {});
+    if (fields.length > INDEX_SLOT_COUNT) {
+      throw new Error(
+        `collection ${name} declares ${fields.length} indexes; the limit is ${INDEX_SLOT_COUNT}`,
+      );
+    }
+  }
+  return collections;
+}
+
+/**
+ * This deployment's collections. `todos` is the worked example (and what the tests use); declare your own beside it.
+ * Adding an index to a collection that already has documents needs a read-model rebuild to fill it.
+ */
+export const COLLECTIONS: Readonly<Record<string, CollectionConfig>> = defineCollections({
+  todos: {
+    indexes: { status: "string", priority: "number", owner: "string", done: "boolean" },
+    schema: z.looseObject({
+      title: z.string().min(1).max(500),
+      status: z.enum(["open", "doing", "done"]).optional(),
+      priority: z.number().int().min(0).max(10).optional(),
+      owner: z.string().optional(),
+      done: z.boolean().optional(),
+    }),
+    defaults: { limit: 50 },
+  },
+});
+
+export function collectionConfig(collection: string): CollectionConfig {
+  return COLLECTIONS[collection] ?? {};
+}
+
+/** The index slot of each declared field, in declaration order. */
+export function indexedFields(collection: string): Array<{ field: string; type: FieldType; slot: number }> {
+  return Object.entries(collectionConfig(collection).indexes ?? {}).map(([field, type], slot) => ({
+    field,
+    type,
+    slot,
+  }));
+}
+
+function fieldValue(data: JsonObject, field: string): JsonValue | undefined {
+  let node: JsonValue | undefined = data;
+  for (const part of field.split(".")) {
+    if (typeof node !== "object" || node === null || Array.isArray(node) || !Object.hasOwn(node, part))
+      return undefined;
+    node = node[part];
+  }
+  return node;
+}
+
+function matchesType(value: JsonValue, type: FieldType): boolean {
+  return typeof value === type;
+}
+
+/** SQLite value for an index slot: booleans as 0/1; absent or null fields as null. */
+export function slotValue(value: JsonValue | undefined, type: FieldType): string | number | null {
+  if (value === undefined || value === null || !matchesType(value, type)) return null;
+  if (typeof value === "boolean") return value ? 1 : 0;
+  return value as string | number;
+}
+
+/** The index slot values (k0..k3) of a document in its collection. */
+export function indexValues(collection: string, data: JsonObject | null): Array<string | number | null> {
+  const slots: Array<string | number | null> = Array.from({ length: INDEX_SLOT_COUNT }, () => null);
+  if (data === null) return slots;
+  for (const { field, type, slot } of indexedFields(collection))
+    slots[slot] = slotValue(fieldValue(data, field), type);
+  return slots;
+}
+
+export type ValidationFailure = { detail: string; pointer: string };
+
+function toPointer(path: ReadonlyArray<PropertyKey>): string {
+  return path.map((p) => `/${String(p).replaceAll("~", "~0").replaceAll("/", "~1")}`).join("");
+}
+
+/** Checks a document against its collection's schema and index types; null when it is valid. */
+export function validateDocument(collection: string, data: JsonObject): ValidationFailure | null {
+  const config = collectionConfig(collection);
+  for (const { field, type } of indexedFields(collection)) {
+    const value = fieldValue(data, field);
+    if (value !== undefined && value !== null && !matchesType(value, type)) {
+      return { detail: `"${field}" is indexed as ${type}`, pointer: toPointer(field.split(".")) };
+    }
+  }
+  if (config.schema === undefined) return null;
+  const result = config.schema.safeParse(data);
+  if (result.success) return null;
+  const issue = result.error.issues[0];
+  return { detail: issue?.message ?? "invalid document", pointer: toPointer(issue?.path ?? []) };
+}

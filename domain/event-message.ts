@@ -1,0 +1,90 @@
+/**
+ * What travels on the events queue: one committed event, state-carrying. A state too large for a queue message
+ * (or a D1 statement) travels by reference: `dataRef` names an immutable R2 object holding it.
+ */
+import type { DocumentEvent, EventType } from "./events";
+import type { JsonObject } from "./json";
+import type { DocumentKey } from "./keys";
+
+export interface EventMessage {
+  readonly v: 1;
+  readonly tenant: string;
+  readonly collection: string;
+  readonly id: string;
+  readonly version: number;
+  readonly type: EventType;
+  readonly eventId: string;
+  /** Epoch ms. */
+  readonly committedAt: number;
+  /** Epoch ms when this incarnation of the document was created. */
+  readonly createdAt: number;
+  /** The new state inline, or null for a delete or when it is in R2 (`dataRef`). */
+  readonly data: JsonObject | null;
+  readonly dataRef?: string;
+  readonly idempotencyKey?: string;
+  readonly txId?: string;
+}
+
+/** States above this size travel through R2: a queue message holds 128 KB and a D1 statement 100 KB. */
+export const INLINE_DATA_BYTES = 64 * 1024;
+/** sendBatch's limits are 100 messages and 256 KB; stay clear of the byte limit for envelope overhead. */
+export const MAX_BATCH_MESSAGES = 100;
+export const MAX_BATCH_BYTES = 200 * 1024;
+
+/** The immutable R2 key of a document's state at a version. */
+export function stateKey(key: DocumentKey, version: number): string {
+  return `states/${key.tenant}/${key.collection}/${encodeURIComponent(key.id)}/${version}.json`;
+}
+
+export function isEventMessage(value: unknown): value is EventMessage {
+  if (typeof value !== "object" || value === null) return false;
+  const m = value as Record<string, unknown>;
+  return (
+    m.v === 1 &&
+    typeof m.tenant === "string" &&
+    typeof m.collection === "string" &&
+    typeof m.id === "string" &&
+    Number.isSafeInteger(m.version) &&
+    (m.type === "put" || m.type === "patch" || m.type === "delete") &&
+    typeof m.eventId === "string" &&
+    typeof m.committedAt === "number" &&
+    typeof m.createdAt === "number" &&
+    (m.data === null || (typeof m.data === "object" && !Array.isArray(m.data))) &&
+    (m.dataRef === undefined || typeof m.dataRef === "string")
+  );
+}
+
+/** Splits messages (with their encoded sizes) into sendBatch calls within the platform's limits, in order. */
+export function planBatches<T>(items: ReadonlyArray<{ item: T; bytes: number }>): T[][] {
+  const batches: T[][] = [];
+  let current: T[] = [];
+  let bytes = 0;
+  for (const { item, bytes: size } of items) {
+    if (current.length > 0 && (current.length >= MAX_BATCH_MESSAGES || bytes + size > MAX_BATCH_BYTES)) {
+      batches.push(current);
+      current = [];
+      bytes = 0;
+    }
+    current.push(item);
+    bytes += size;
+  }
+  if (current.length > 0) batches.push(current);
+  return batches;
+}
+
+/** The event as the change feed and history present it. */
+export function toDocumentEvent(message: EventMessage, data: JsonObject | null): DocumentEvent {
+  const base = {
+    eventId: message.eventId,
+    tenant: message.tenant,
+    collection: message.collection,
+    id: message.id,
+    version: message.version,
+    committedAt: new Date(message.committedAt).toISOString(),
+    ...(message.idempotencyKey === undefined ? {} : { idempotencyKey: message.idempotencyKey }),
+    ...(message.txId === undefined ? {} : { txId: message.txId }),
+  };
+  return message.type === "delete" || data === null
+    ? { ...base, type: "delete", data: null }
+    : { ...base, type: message.type, data };
+}

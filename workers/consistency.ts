@@ -1,0 +1,33 @@
+/** Request-level consistency: the level a read asks for, and the token a client carries between requests. */
+import { type ConsistencyToken, decodeToken, emptyToken, encodeToken } from "../domain/consistency-token";
+import { badRequest } from "./http/problem";
+import { CircuitBreaker } from "./read-model/breaker";
+
+export type ReadConsistency = "strong" | "eventual";
+
+/** `Consistency: strong | eventual` (or `?consistency=`); eventual by default. */
+export function consistencyFrom(request: Request): ReadConsistency {
+  const raw =
+    request.headers.get("consistency") ?? new URL(request.url).searchParams.get("consistency") ?? "eventual";
+  const value = raw.trim().toLowerCase();
+  if (value === "strong" || value === "eventual") return value;
+  throw badRequest("invalid-consistency", 'Consistency must be "strong" or "eventual"');
+}
+
+/** The Consistency-Token a request carries; undefined when it carries none, 400 when it is not one of ours. */
+export function tokenFrom(headers: Headers): ConsistencyToken | undefined {
+  const raw = headers.get("consistency-token");
+  if (raw === null) return undefined;
+  const token = decodeToken(raw.trim());
+  if (token === null)
+    throw badRequest("invalid-consistency-token", "Consistency-Token is not a token this service issued");
+  return token;
+}
+
+export function tokenHeader(token: ConsistencyToken | undefined): Record<string, string> {
+  return { "Consistency-Token": encodeToken(token ?? emptyToken()) };
+}
+
+/** One breaker per isolate for the read model: a dead D1 costs single reads one fallback, not a timeout each. */
+export const readModelBreaker = new CircuitBreaker();
+export const READ_MODEL_TIMEOUT_MS = 1_500;

@@ -1,0 +1,32 @@
+/**
+ * The R2 event archive: NDJSON objects under `events/YYYY/MM/DD/HH/` by commit hour (UTC), one object per
+ * projected batch and hour. At least once (a redelivered batch is archived again); readers dedupe by eventId.
+ * Large states stay where the outbox put them (`states/...`, referenced by `dataRef`).
+ */
+import type { EventMessage } from "../../domain/event-message";
+
+export function archiveKey(committedAt: number, batchId: string): string {
+  const iso = new Date(committedAt).toISOString();
+  const [date = "", time = ""] = iso.split("T");
+  const [year, month, day] = date.split("-");
+  return `events/${year}/${month}/${day}/${time.slice(0, 2)}/${batchId}.ndjson`;
+}
+
+/** Writes the events, grouped by commit hour; resolves once every object is stored. */
+export async function archiveEvents(
+  bucket: R2Bucket,
+  events: readonly EventMessage[],
+  batchId: string,
+): Promise<void> {
+  const byKey = new Map<string, string[]>();
+  for (const event of events) {
+    const key = archiveKey(event.committedAt, batchId);
+    const line = JSON.stringify(event.dataRef === undefined ? event : { ...event, data: null });
+    byKey.set(key, [...(byKey.get(key) ?? []), line]);
+  }
+  await Promise.all(
+    [...byKey].map(([key, lines]) =>
+      bucket.put(key, `${lines.join("\n")}\n`, { httpMetadata: { contentType: "application/x-ndjson" } }),
+    ),
+  );
+}

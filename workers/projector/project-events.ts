@@ -1,0 +1,102 @@
+/**
+ * The projector: applies a batch of events to the read model (documents, change feed) in one D1 batch and
+ * archives them to R2. Idempotent and order-independent. Acks and retries per message: if the whole batch
+ * fails, each message is applied alone so that one poison event cannot hold the others back.
+ */
+import { drizzle } from "drizzle-orm/d1";
+import { type EventMessage, isEventMessage } from "../../domain/event-message";
+import type { JsonObject } from "../../domain/json";
+import { archiveEvents } from "./archive";
+import { changesProjection } from "./projections/changes";
+import { documentsProjection } from "./projections/documents";
+import type { Projection, ReadModelDb } from "./projections/types";
+
+export const PROJECTIONS: readonly Projection[] = [documentsProjection, changesProjection];
+
+/** Delay before a failed message is delivered again: exponential in its attempts, capped at five minutes. */
+export function retryDelaySeconds(attempts: number): number {
+  return Math.min(300, 2 ** Math.max(0, attempts - 1));
+}
+
+export interface ProjectorDeps {
+  readonly db: D1Database;
+  readonly archive: R2Bucket;
+  readonly now?: () => number;
+}
+
+function fail(message: Message, reason: string, detail: unknown): void {
+  console.warn(
+    JSON.stringify({
+      level: "warn",
+      msg: "projection failed; retrying message",
+      reason,
+      messageId: message.id,
+      attempts: message.attempts,
+      error: detail instanceof Error ? detail.message : String(detail),
+    }),
+  );
+  message.retry({ delaySeconds: retryDelaySeconds(message.attempts) });
+}
+
+/** Loads a state that travelled by reference; the event carries it afterwards (its dataRef is kept). */
+async function resolve(archive: R2Bucket, event: EventMessage): Promise<EventMessage> {
+  if (event.dataRef === undefined) return event;
+  const object = await archive.get(event.dataRef);
+  if (object === null) throw new Error(`state ${event.dataRef} is missing from R2`);
+  return { ...event, data: (await object.json()) as JsonObject };
+}
+
+function statements(db: ReadModelDb, event: EventMessage, projectedAt: number) {
+  return PROJECTIONS.filter((p) => p.handles.includes(event.type)).flatMap((p) =>
+    p.statements(db, event, projectedAt),
+  );
+}
+
+export async function projectBatch(batch: MessageBatch<unknown>, deps: ProjectorDeps): Promise<void> {
+  const db = drizzle(deps.db);
+  const now = deps.now ?? Date.now;
+  const ready: Array<{ message: Message; event: EventMessage }> = [];
+
+  await Promise.all(
+    batch.messages.map(async (message) => {
+      if (!isEventMessage(message.body)) return fail(message, "malformed", "not an EventMessage");
+      try {
+        ready.push({ message, event: await resolve(deps.archive, message.body) });
+      } catch (error) {
+        fail(message, "state-unavailable", error);
+      }
+    }),
+  );
+  if (ready.length === 0) return;
+
+  try {
+    await archiveEvents(
+      deps.archive,
+      ready.map((r) => r.event),
+      `${now()}-${crypto.randomUUID()}`,
+    );
+  } catch (error) {
+    for (const { message } of ready) fail(message, "archive-failed", error);
+    return;
+  }
+
+  const projectedAt = now();
+  const all = ready.flatMap(({ event }) => statements(db, event, projectedAt));
+  const [first, ...rest] = all;
+  try {
+    if (first !== undefined) await db.batch([first, ...rest]);
+    for (const { message } of ready) message.ack();
+    return;
+  } catch {
+    // Find the poison: apply each message in its own transaction.
+  }
+  for (const { message, event } of ready) {
+    const [head, ...tail] = statements(db, event, projectedAt);
+    try {
+      if (head !== undefined) await db.batch([head, ...tail]);
+      message.ack();
+    } catch (error) {
+      fail(message, "d1-failed", error);
+    }
+  }
+}

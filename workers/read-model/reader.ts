@@ -1,0 +1,199 @@
+/**
+ * Reading the D1 read model through a D1 session (so a bookmark gives monotonic reads across replicas).
+ * Queries are built with drizzle's SQL builder and every one names the index that serves it (INDEXED BY).
+ */
+import { type SQL, sql } from "drizzle-orm";
+import { SQLiteAsyncDialect } from "drizzle-orm/sqlite-core";
+import type { Envelope } from "../../domain/commands";
+import type { JsonObject } from "../../domain/json";
+import type { DocumentKey } from "../../domain/keys";
+import type { Filter, Query, SlotValue } from "../../domain/query";
+
+const dialect = new SQLiteAsyncDialect();
+
+export interface DocumentRow {
+  tenant: string;
+  collection: string;
+  id: string;
+  version: number;
+  deleted: number;
+  data: string | null;
+  data_ref: string | null;
+  created_at: number;
+  updated_at: number;
+  k0: SlotValue | null;
+  k1: SlotValue | null;
+  k2: SlotValue | null;
+  k3: SlotValue | null;
+}
+
+export interface ChangeRow {
+  seq: number;
+  tenant: string;
+  collection: string;
+  id: string;
+  version: number;
+  type: "put" | "patch" | "delete";
+  event_id: string;
+  data: string | null;
+  data_ref: string | null;
+  committed_at: number;
+  projected_at: number;
+}
+
+export async function all<T>(session: D1DatabaseSession | D1Database, query: SQL): Promise<T[]> {
+  const { sql: text, params } = dialect.sqlToQuery(query);
+  const result = await session
+    .prepare(text)
+    .bind(...params)
+    .all<T>();
+  return result.results;
+}
+
+/** The JSON state of a row, from D1 or, for a large state, from R2. */
+export async function loadData(archive: R2Bucket, row: { data: string | null; data_ref: string | null }) {
+  if (row.data !== null) return JSON.parse(row.data) as JsonObject;
+  if (row.data_ref === null) return null;
+  const object = await archive.get(row.data_ref);
+  if (object === null) throw new Error(`state ${row.data_ref} is missing from R2`);
+  return (await object.json()) as JsonObject;
+}
+
+export async function toEnvelope(archive: R2Bucket, row: DocumentRow): Promise<Envelope> {
+  return {
+    collection: row.collection,
+    id: row.id,
+    version: row.version,
+    data: (await loadData(archive, row)) ?? {},
+    createdAt: new Date(row.created_at).toISOString(),
+    updatedAt: new Date(row.updated_at).toISOString(),
+  };
+}
+
+export async function readDocument(
+  session: D1DatabaseSession,
+  key: DocumentKey,
+): Promise<DocumentRow | null> {
+  const rows = await all<DocumentRow>(
+    session,
+    sql`SELECT * FROM documents WHERE tenant = ${key.tenant} AND collection = ${key.collection} AND id = ${key.id}`,
+  );
+  return rows[0] ?? null;
+}
+
+const slotColumn = (slot: number) => sql.raw(`k${slot}`);
+
+/** The first code point above every other: `p <= s < p + MAX` holds exactly for the strings starting with p. */
+const MAX_CHAR = String.fromCodePoint(0x10ffff);
+
+function filterSql(filter: Filter): SQL {
+  const column = slotColumn(filter.slot);
+  const [value = null] = filter.values;
+  switch (filter.op) {
+    case "eq":
+      return sql`${column} = ${value}`;
+    case "ne":
+      return sql`${column} != ${value}`;
+    case "gt":
+      return sql`${column} > ${value}`;
+    case "gte":
+      return sql`${column} >= ${value}`;
+    case "lt":
+      return sql`${column} < ${value}`;
+    case "lte":
+      return sql`${column} <= ${value}`;
+    case "in":
+      return sql`${column} IN (${sql.join(
+        filter.values.map((v) => sql`${v}`),
+        sql`, `,
+      )})`;
+    case "prefix":
+      return sql`${column} >= ${value} AND ${column} < ${`${String(value)}${MAX_CHAR}`}`;
+  }
+}
+
+/** The index a query runs on: its order field's, else its first filter's, else the id index. */
+export function indexFor(query: Query): string {
+  const slot = query.order?.slot ?? query.filters[0]?.slot;
+  return slot === undefined ? "documents_by_id" : `documents_k${slot}`;
+}
+
+/** The SQL of a query page; `limit + 1` rows tell whether there is a next page. */
+export function querySql(tenant: string, query: Query, columns: SQL = sql.raw("*")): SQL {
+  const conditions: SQL[] = [
+    sql`tenant = ${tenant}`,
+    sql`collection = ${query.collection}`,
+    sql`deleted = 0`,
+    ...query.filters.map(filterSql),
+  ];
+  const direction = sql.raw(query.descending ? "DESC" : "ASC");
+  const comparison = sql.raw(query.descending ? "<" : ">");
+  if (query.order === null) {
+    if (query.after !== null) conditions.push(sql`id ${comparison} ${query.after.id}`);
+  } else {
+    const column = slotColumn(query.order.slot);
+    conditions.push(sql`${column} IS NOT NULL`);
+    if (query.after !== null) {
+      conditions.push(sql`(${column}, id) ${comparison} (${query.after.value}, ${query.after.id})`);
+    }
+  }
+  const orderBy =
+    query.order === null
+      ? sql`id ${direction}`
+      : sql`${slotColumn(query.order.slot)} ${direction}, id ${direction}`;
+  return sql`SELECT ${columns} FROM documents INDEXED BY ${sql.raw(indexFor(query))} WHERE ${sql.join(conditions, sql` AND `)} ORDER BY ${orderBy} LIMIT ${query.limit + 1}`;
+}
+
+export function runQuery(session: D1DatabaseSession, tenant: string, query: Query): Promise<DocumentRow[]> {
+  return all<DocumentRow>(session, querySql(tenant, query));
+}
+
+export function readChanges(
+  session: D1DatabaseSession,
+  options: { after: number; limit: number; tenant: string; collection?: string },
+): Promise<ChangeRow[]> {
+  const scope =
+    options.collection === undefined
+      ? sql``
+      : sql`AND tenant = ${options.tenant} AND collection = ${options.collection}`;
+  return all<ChangeRow>(
+    session,
+    sql`SELECT * FROM changes WHERE seq > ${options.after} ${scope} ORDER BY seq LIMIT ${options.limit}`,
+  );
+}
+
+export interface ReadModelStats {
+  lagMs: { p50: number | null; p99: number | null; window: number };
+  eventsProjected: number;
+  deadLettersPending: number;
+  documents: number;
+}
+
+function percentile(sorted: number[], p: number): number | null {
+  if (sorted.length === 0) return null;
+  return sorted[Math.min(sorted.length - 1, Math.ceil((p / 100) * sorted.length) - 1)] ?? null;
+}
+
+/** Projection lag over the most recent `window` changes, and the read model's counts. */
+export async function readStats(db: D1Database, window = 1000): Promise<ReadModelStats> {
+  const [lags, counts] = await db.batch<Record<string, number>>([
+    db
+      .prepare(
+        "SELECT projected_at - committed_at AS lag FROM changes WHERE seq > (SELECT coalesce(max(seq), 0) FROM changes) - ?",
+      )
+      .bind(window),
+    db.prepare(
+      `SELECT (SELECT coalesce(max(seq), 0) FROM changes) AS events,
+              (SELECT count(*) FROM dead_letters WHERE redriven_at IS NULL) AS dead,
+              (SELECT count(*) FROM documents WHERE deleted = 0) AS docs`,
+    ),
+  ]);
+  const sorted = (lags?.results ?? []).map((r) => r.lag ?? 0).sort((a, b) => a - b);
+  const row = counts?.results[0] ?? {};
+  return {
+    lagMs: { p50: percentile(sorted, 50), p99: percentile(sorted, 99), window: sorted.length },
+    eventsProjected: row.events ?? 0,
+    deadLettersPending: row.dead ?? 0,
+    documents: row.docs ?? 0,
+  };
+}

@@ -1,0 +1,76 @@
+/** The D1 read model, in drizzle: documents with typed index slots, the change feed, dead letters. */
+import { customType, index, integer, sqliteTable, text, uniqueIndex } from "drizzle-orm/sqlite-core";
+
+/**
+ * An index slot: declared BLOB so SQLite applies no type affinity (a TEXT column would turn numbers into strings,
+ * NUMERIC would turn "007" into 7). Values keep the type the collection declares, and compare as SQLite does.
+ */
+const slot = customType<{ data: string | number | null; driverData: string | number | null }>({
+  dataType: () => "blob",
+});
+
+/** How many indexed fields a collection may declare: each is a slot column with its own index. */
+export const INDEX_SLOTS = 4;
+
+export const documents = sqliteTable(
+  "documents",
+  {
+    tenant: text("tenant").notNull(),
+    collection: text("collection").notNull(),
+    id: text("id").notNull(),
+    version: integer("version").notNull(),
+    deleted: integer("deleted").notNull(),
+    /** The state as JSON, or null when it is deleted or stored in R2 (`dataRef`). */
+    data: text("data"),
+    dataRef: text("data_ref"),
+    createdAt: integer("created_at").notNull(),
+    updatedAt: integer("updated_at").notNull(),
+    projectedAt: integer("projected_at").notNull(),
+    k0: slot("k0"),
+    k1: slot("k1"),
+    k2: slot("k2"),
+    k3: slot("k3"),
+  },
+  (t) => [
+    uniqueIndex("documents_key").on(t.tenant, t.collection, t.id),
+    index("documents_by_id").on(t.tenant, t.collection, t.deleted, t.id),
+    index("documents_k0").on(t.tenant, t.collection, t.deleted, t.k0, t.id),
+    index("documents_k1").on(t.tenant, t.collection, t.deleted, t.k1, t.id),
+    index("documents_k2").on(t.tenant, t.collection, t.deleted, t.k2, t.id),
+    index("documents_k3").on(t.tenant, t.collection, t.deleted, t.k3, t.id),
+  ],
+);
+
+export const changes = sqliteTable(
+  "changes",
+  {
+    /** Feed order: assigned when a (document, version) is first recorded, never reused. */
+    seq: integer("seq").primaryKey({ autoIncrement: true }),
+    tenant: text("tenant").notNull(),
+    collection: text("collection").notNull(),
+    id: text("id").notNull(),
+    version: integer("version").notNull(),
+    type: text("type", { enum: ["put", "patch", "delete"] }).notNull(),
+    eventId: text("event_id").notNull(),
+    data: text("data"),
+    dataRef: text("data_ref"),
+    committedAt: integer("committed_at").notNull(),
+    projectedAt: integer("projected_at").notNull(),
+  },
+  (t) => [
+    uniqueIndex("changes_key_version").on(t.tenant, t.collection, t.id, t.version),
+    index("changes_by_collection").on(t.tenant, t.collection, t.seq),
+  ],
+);
+
+export const deadLetters = sqliteTable(
+  "dead_letters",
+  {
+    messageId: text("message_id").primaryKey(),
+    body: text("body").notNull(),
+    attempts: integer("attempts").notNull(),
+    receivedAt: integer("received_at").notNull(),
+    redrivenAt: integer("redriven_at"),
+  },
+  (t) => [index("dead_letters_pending").on(t.redrivenAt, t.receivedAt)],
+);

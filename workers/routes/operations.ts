@@ -1,0 +1,121 @@
+/** For operators: projection statistics, and the dead letters with their redrive. */
+import { createRoute, type OpenAPIHono, z } from "@hono/zod-openapi";
+import { and, asc, gt, inArray, isNull } from "drizzle-orm";
+import { drizzle } from "drizzle-orm/d1";
+import { type EventMessage, isEventMessage, planBatches } from "../../domain/event-message";
+import type { AppEnv } from "../app";
+import { publish } from "../events-queue";
+import { badRequest } from "../http/problem";
+import { jsonResponse } from "../http/render";
+import { methodNotAllowed } from "../middleware/method-not-allowed";
+import { readStats } from "../read-model/reader";
+import { deadLetters } from "../read-model/schema";
+import { DeadLetter, Stats } from "../schemas";
+import { JSON_TYPE, problems } from "./openapi";
+
+const REDRIVE_BATCH = 100;
+
+const routes = [
+  createRoute({
+    method: "get",
+    path: "/v1/_stats",
+    summary: "Projection lag (p50/p99 over the last 1000 changes), events projected, dead letters, documents",
+    responses: {
+      200: { description: "statistics", content: { [JSON_TYPE]: { schema: Stats } } },
+      ...problems(503),
+    },
+  }),
+  createRoute({
+    method: "get",
+    path: "/v1/_admin/dead-letters",
+    summary: "Events that exhausted their retries and wait for a redrive",
+    responses: {
+      200: {
+        description: "pending dead letters, oldest first",
+        content: {
+          [JSON_TYPE]: { schema: z.object({ items: z.array(DeadLetter), next: z.string().nullable() }) },
+        },
+      },
+    },
+  }),
+  createRoute({
+    method: "post",
+    path: "/v1/_admin/dead-letters/redrive",
+    summary: "Send up to 100 pending dead letters back through the projector",
+    responses: {
+      200: {
+        description: "how many were sent and how many remain",
+        content: { [JSON_TYPE]: { schema: z.object({ redriven: z.number(), remaining: z.number() }) } },
+      },
+    },
+  }),
+];
+
+export function registerOperationRoutes(app: OpenAPIHono<AppEnv>): void {
+  for (const route of routes) app.openAPIRegistry.registerPath(route);
+
+  app.get("/v1/_stats", async (c) => jsonResponse(await readStats(c.env.DB), 200, {}));
+  app.all("/v1/_stats", methodNotAllowed(["GET", "HEAD"]));
+
+  app.get("/v1/_admin/dead-letters", async (c) => {
+    const after = c.req.query("after") ?? "";
+    const limit = Number(c.req.query("limit") ?? "100");
+    if (!Number.isInteger(limit) || limit < 1 || limit > 1000)
+      throw badRequest("invalid-query", "limit must be 1 to 1000");
+    const db = drizzle(c.env.DB);
+    const rows = await db
+      .select()
+      .from(deadLetters)
+      .where(and(isNull(deadLetters.redrivenAt), gt(deadLetters.messageId, after)))
+      .orderBy(asc(deadLetters.messageId))
+      .limit(limit + 1);
+    const page = rows.slice(0, limit);
+    const items = page.map((row) => ({
+      messageId: row.messageId,
+      body: JSON.parse(row.body) as unknown,
+      attempts: row.attempts,
+      receivedAt: new Date(row.receivedAt).toISOString(),
+    }));
+    const next = rows.length > limit ? (page.at(-1)?.messageId ?? null) : null;
+    return jsonResponse({ items, next }, 200, {});
+  });
+  app.all("/v1/_admin/dead-letters", methodNotAllowed(["GET", "HEAD"]));
+
+  app.post("/v1/_admin/dead-letters/redrive", async (c) => {
+    const db = drizzle(c.env.DB);
+    const pending = await db
+      .select()
+      .from(deadLetters)
+      .where(isNull(deadLetters.redrivenAt))
+      .orderBy(asc(deadLetters.receivedAt))
+      .limit(REDRIVE_BATCH);
+    // A body that is not an event can never project; it stays listed for a person to look at.
+    const sendable = pending.flatMap((row) => {
+      const body: unknown = JSON.parse(row.body);
+      return isEventMessage(body)
+        ? [{ item: { id: row.messageId, event: body }, bytes: row.body.length + 64 }]
+        : [];
+    });
+    let redriven = 0;
+    for (const batch of planBatches(sendable)) {
+      await publish(
+        c.env.EVENTS,
+        batch.map((b): EventMessage => b.event),
+      );
+      // Marked only after the send succeeded: a failed redrive leaves them pending, never lost.
+      await db
+        .update(deadLetters)
+        .set({ redrivenAt: Date.now() })
+        .where(
+          inArray(
+            deadLetters.messageId,
+            batch.map((b) => b.id),
+          ),
+        );
+      redriven += batch.length;
+    }
+    const remaining = await db.$count(deadLetters, isNull(deadLetters.redrivenAt));
+    return jsonResponse({ redriven, remaining }, 200, {});
+  });
+  app.all("/v1/_admin/dead-letters/redrive", methodNotAllowed(["POST"]));
+}
