@@ -17,12 +17,13 @@ import {
 } from "../domain/commands";
 import { type Config, readConfig } from "../domain/config";
 import { type Decision, type DocumentState, decide } from "../domain/document";
-import type { DocumentEvent, EventType } from "../domain/events";
+import type { DocumentEvent } from "../domain/events";
 import { type Clock, type IdGenerator, monotonicIds } from "../domain/ids";
 import type { JsonObject } from "../domain/json";
 import { type DocumentKey, sameKey } from "../domain/keys";
 import { publish } from "../workers/events-queue";
 import { migrate } from "./document-schema";
+import { type DocumentRow, type EventRow, eventFromRow } from "./event-rows";
 import { Outbox, type Publisher, type StateStore } from "./outbox";
 
 /** Largest history page in bytes of event data, so a page of large documents stays a sane response. */
@@ -30,27 +31,6 @@ const HISTORY_PAGE_BYTES = 4 * 1024 * 1024;
 const PRUNE_INTERVAL_MS = 60 * 60 * 1000;
 /** The alarm set with every write: if the immediate send does not drain the outbox, this one retries it. */
 const SAFETY_ALARM_MS = 10_000;
-
-interface EventRow extends Record<string, SqlStorageValue> {
-  version: number;
-  event_id: string;
-  type: string;
-  data: string | null;
-  committed_at: number;
-  created_at: number;
-  idempotency_key: string | null;
-  tx_id: string | null;
-}
-
-interface DocumentRow extends Record<string, SqlStorageValue> {
-  tenant: string;
-  collection: string;
-  id: string;
-  version: number;
-  deleted: number;
-  created_at: number;
-  updated_at: number;
-}
 
 /** The part of an outcome kept with an idempotency key; a committed envelope is rebuilt from the event log. */
 type StoredOutcome =
@@ -158,7 +138,7 @@ export class DocumentObject extends DurableObject<Env> implements DocumentRpc {
     for (const row of rows.slice(0, query.limit)) {
       if (events.length > 0 && bytes + (row.data?.length ?? 0) > HISTORY_PAGE_BYTES) break;
       bytes += row.data?.length ?? 0;
-      events.push(this.toEvent(row));
+      events.push(eventFromRow(this.key ?? key, row));
     }
     const last = events.at(-1);
     const more = rows.length > events.length;
@@ -267,24 +247,6 @@ export class DocumentObject extends DurableObject<Env> implements DocumentRpc {
       createdAt: row.created_at,
       updatedAt: row.committed_at,
     });
-  }
-
-  private toEvent(row: EventRow): DocumentEvent {
-    const key = this.key ?? { tenant: "", collection: "", id: "" };
-    const base = {
-      eventId: row.event_id,
-      tenant: key.tenant,
-      collection: key.collection,
-      id: key.id,
-      version: row.version,
-      committedAt: new Date(row.committed_at).toISOString(),
-      ...(row.idempotency_key === null ? {} : { idempotencyKey: row.idempotency_key }),
-      ...(row.tx_id === null ? {} : { txId: row.tx_id }),
-    };
-    const type = row.type as EventType;
-    return type === "delete" || row.data === null
-      ? { ...base, type: "delete", data: null }
-      : { ...base, type, data: JSON.parse(row.data) as JsonObject };
   }
 
   /** Forgets expired idempotency keys: at most once an hour from the write path, and on every alarm. */

@@ -4,23 +4,15 @@
  * which retries with exponential backoff. Large states are stored in R2 first and travel by reference.
  */
 import { type EventMessage, INLINE_DATA_BYTES, planBatches, stateKey } from "../domain/event-message";
-import type { EventType } from "../domain/events";
 import type { JsonObject } from "../domain/json";
 import type { DocumentKey } from "../domain/keys";
+import { type EventRow, eventHeader } from "./event-rows";
 
 export type Publisher = (batch: readonly EventMessage[]) => Promise<void>;
 export type StateStore = (key: string, json: string) => Promise<void>;
 
-interface PendingRow extends Record<string, SqlStorageValue> {
-  version: number;
+interface PendingRow extends EventRow {
   attempts: number;
-  event_id: string;
-  type: string;
-  data: string | null;
-  committed_at: number;
-  created_at: number;
-  idempotency_key: string | null;
-  tx_id: string | null;
 }
 
 /** How many outbox rows one flush pass reads; a long backlog drains over several passes. */
@@ -128,18 +120,11 @@ export class Outbox {
     }
     return {
       v: 1,
-      tenant: key.tenant,
-      collection: key.collection,
-      id: key.id,
-      version: row.version,
-      type: row.type as EventType,
-      eventId: row.event_id,
+      ...eventHeader(key, row),
       committedAt: row.committed_at,
       createdAt: row.created_at,
       data,
       ...(dataRef === undefined ? {} : { dataRef }),
-      ...(row.idempotency_key === null ? {} : { idempotencyKey: row.idempotency_key }),
-      ...(row.tx_id === null ? {} : { txId: row.tx_id }),
     };
   }
 }

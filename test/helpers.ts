@@ -80,3 +80,20 @@ export function getEventual(path: string, headers: Record<string, string> = {}):
 export function problem(sent: Sent): { code: string; status: number; [k: string]: unknown } {
   return sent.body as { code: string; status: number };
 }
+
+/** Retries `check` until it passes (projection is asynchronous); fails with its last error after `timeoutMs`. */
+export async function eventually<T>(
+  check: () => Promise<T>,
+  timeoutMs = 15_000,
+  intervalMs = 100,
+): Promise<T> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    try {
+      return await check();
+    } catch (error) {
+      if (Date.now() > deadline) throw error;
+      await new Promise((resolve) => setTimeout(resolve, intervalMs));
+    }
+  }
+}

@@ -7,8 +7,9 @@ export type ReadConsistency = "strong" | "eventual";
 
 /** `Consistency: strong | eventual` (or `?consistency=`); eventual by default. */
 export function consistencyFrom(request: Request): ReadConsistency {
-  const raw =
-    request.headers.get("consistency") ?? new URL(request.url).searchParams.get("consistency") ?? "eventual";
+  // An empty header counts as absent.
+  const header = request.headers.get("consistency")?.trim();
+  const raw = header || new URL(request.url).searchParams.get("consistency") || "eventual";
   const value = raw.trim().toLowerCase();
   if (value === "strong" || value === "eventual") return value;
   throw badRequest("invalid-consistency", 'Consistency must be "strong" or "eventual"');

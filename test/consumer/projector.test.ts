@@ -1,0 +1,222 @@
+import { runDurableObjectAlarm, runInDurableObject } from "cloudflare:test";
+import { env } from "cloudflare:workers";
+import fc from "fast-check";
+import { describe, expect, it } from "vitest";
+import type { WriteOperation } from "../../domain/document";
+import type { EventMessage } from "../../domain/event-message";
+import type { JsonObject } from "../../domain/json";
+import { type DocumentKey, objectName } from "../../domain/keys";
+import type { DocumentObject } from "../../durable-objects/DocumentObject";
+import { documentStub } from "../../workers/documents-client";
+import { projectBatch } from "../../workers/projector/project-events";
+
+/** A hand-made batch that records what the consumer acked and retried. */
+function batchOf(bodies: readonly unknown[]) {
+  const acked: number[] = [];
+  const retried: number[] = [];
+  const messages = bodies.map((body, i) => ({
+    id: `m-${i}`,
+    timestamp: new Date(),
+    attempts: 1,
+    body,
+    ack: () => acked.push(i),
+    retry: () => retried.push(i),
+  }));
+  const batch = {
+    queue: "tessera-events",
+    messages,
+    ackAll() {},
+    retryAll() {},
+  } as unknown as MessageBatch<unknown>;
+  return { batch, acked, retried };
+}
+
+/** A D1 binding whose batches fail when `fail()` says so: the partial failures a real D1 can have. */
+function flakyDb(fail: () => boolean): D1Database {
+  return new Proxy(env.DB, {
+    get(target, prop) {
+      if (prop === "batch") {
+        return async (statements: D1PreparedStatement[]) => {
+          if (fail()) throw new Error("D1 unavailable (injected)");
+          return target.batch(statements);
+        };
+      }
+      const value = Reflect.get(target, prop);
+      return typeof value === "function" ? value.bind(target) : value;
+    },
+  });
+}
+
+function rawStub(key: DocumentKey): DurableObjectStub<DocumentObject> {
+  return env.DOCUMENTS.get(env.DOCUMENTS.idFromName(objectName(key)));
+}
+
+function event(overrides: Partial<EventMessage> & { id: string; version: number }): EventMessage {
+  return {
+    v: 1,
+    tenant: "default",
+    collection: "unit",
+    type: "put",
+    eventId: `e-${overrides.id}-${overrides.version}`,
+    committedAt: 1_700_000_000_000 + overrides.version,
+    createdAt: 1_700_000_000_000,
+    data: { v: overrides.version },
+    ...overrides,
+  };
+}
+
+async function documentRow(collection: string, id: string) {
+  return env.DB.prepare("SELECT version, deleted, data FROM documents WHERE collection = ? AND id = ?")
+    .bind(collection, id)
+    .first<{ version: number; deleted: number; data: string | null }>();
+}
+
+async function changeVersions(collection: string, id: string): Promise<number[]> {
+  const { results } = await env.DB.prepare(
+    "SELECT version FROM changes WHERE collection = ? AND id = ? ORDER BY version",
+  )
+    .bind(collection, id)
+    .all<{ version: number }>();
+  return results.map((r) => r.version);
+}
+
+const smallObject = fc
+  .dictionary(fc.constantFrom("a", "b", "n"), fc.oneof(fc.integer(), fc.string({ maxLength: 4 })), {
+    maxKeys: 3,
+  })
+  .map((value) => JSON.parse(JSON.stringify(value)) as JsonObject);
+
+const operation: fc.Arbitrary<WriteOperation> = fc.oneof(
+  smallObject.map((data) => ({ type: "put" as const, data })),
+  smallObject.map((patch) => ({ type: "merge-patch" as const, patch })),
+  fc.constant({ type: "delete" as const }),
+);
+
+let run = 0;
+
+describe("projector", () => {
+  it("converges to the objects' state with each version in the feed once, whatever the delivery order, duplication and failures", async () => {
+    await fc.assert(
+      fc.asyncProperty(
+        fc.array(fc.tuple(fc.integer({ min: 0, max: 2 }), operation), { minLength: 1, maxLength: 15 }),
+        fc.infiniteStream(fc.double({ min: 0, max: 1, noNaN: true })),
+        async (steps, randomness) => {
+          run += 1;
+          const collection = `conv${run}`;
+          const keys = [0, 1, 2].map((i): DocumentKey => ({ tenant: "default", collection, id: `d${i}` }));
+          const sent: EventMessage[] = [];
+          for (const key of keys) {
+            await runInDurableObject(rawStub(key), (instance) => {
+              instance.publish = async (batch) => {
+                sent.push(...batch);
+              };
+            });
+          }
+          for (const [which, op] of steps) {
+            const key = keys[which] ?? keys[0];
+            if (key === undefined) continue;
+            await documentStub(env.DOCUMENTS, key).write({ key, operation: op, preconditions: {} });
+          }
+          for (const key of keys) await runDurableObjectAlarm(rawStub(key));
+
+          // Every event delivered one to three times, in a shuffled order, in batches of random sizes.
+          const random = randomness[Symbol.iterator]();
+          const next = () => random.next().value ?? 0;
+          let pending = sent.flatMap((m) => Array.from({ length: 1 + Math.floor(next() * 3) }, () => m));
+          pending = pending
+            .map((m) => ({ m, k: next() }))
+            .sort((a, b) => a.k - b.k)
+            .map(({ m }) => m);
+          let rounds = 0;
+          while (pending.length > 0) {
+            rounds += 1;
+            const size = 1 + Math.floor(next() * 10);
+            const bodies = pending.slice(0, size);
+            pending = pending.slice(size);
+            const failing = rounds < 30; // failures stop eventually, as a real outage does
+            const { batch, retried } = batchOf(bodies);
+            await projectBatch(batch, { db: flakyDb(() => failing && next() < 0.3), archive: env.ARCHIVE });
+            // Retried messages come back later, as the queue redelivers them.
+            pending.push(...retried.map((i) => bodies[i]).filter((m): m is EventMessage => m !== undefined));
+          }
+
+          for (const key of keys) {
+            const primary = await documentStub(env.DOCUMENTS, key).history(key, { after: 0, limit: 1000 });
+            const row = await documentRow(collection, key.id);
+            if (primary.kind === "not-found") {
+              expect(row).toBeNull();
+              expect(await changeVersions(collection, key.id)).toEqual([]);
+              continue;
+            }
+            const last = primary.events.at(-1);
+            expect(row?.version).toBe(last?.version);
+            expect(row?.deleted).toBe(last?.type === "delete" ? 1 : 0);
+            expect(row?.data === null ? null : JSON.parse(row?.data ?? "null")).toEqual(last?.data ?? null);
+            expect(await changeVersions(collection, key.id)).toEqual(primary.events.map((e) => e.version));
+          }
+        },
+      ),
+      { numRuns: 15 },
+    );
+  });
+
+  it("ignores a duplicate and an older, late event", async () => {
+    const id = "dup";
+    const { batch, acked } = batchOf([
+      event({ id, version: 2 }),
+      event({ id, version: 2 }),
+      event({ id, version: 1 }),
+    ]);
+    await projectBatch(batch, { db: env.DB, archive: env.ARCHIVE });
+    expect(acked.sort()).toEqual([0, 1, 2]);
+    expect(await documentRow("unit", id)).toMatchObject({ version: 2, data: '{"v":2}' });
+    expect(await changeVersions("unit", id)).toEqual([1, 2]);
+  });
+
+  it("keeps a deleted document deleted when an older put arrives late", async () => {
+    const id = "tomb";
+    await projectBatch(batchOf([event({ id, version: 3, type: "delete", data: null })]).batch, {
+      db: env.DB,
+      archive: env.ARCHIVE,
+    });
+    await projectBatch(batchOf([event({ id, version: 2 })]).batch, { db: env.DB, archive: env.ARCHIVE });
+    expect(await documentRow("unit", id)).toMatchObject({ version: 3, deleted: 1, data: null });
+  });
+
+  it("acks good messages and retries a malformed one and one whose state is missing from R2", async () => {
+    const { batch, acked, retried } = batchOf([
+      event({ id: "good", version: 1 }),
+      { not: "an event" },
+      event({ id: "lost", version: 1, data: null, dataRef: "states/default/unit/lost/1.json" }),
+    ]);
+    await projectBatch(batch, { db: env.DB, archive: env.ARCHIVE });
+    expect(acked).toEqual([0]);
+    expect(retried.sort()).toEqual([1, 2]);
+    expect(await documentRow("unit", "lost")).toBeNull();
+  });
+
+  it("records projection and commit time for each change", async () => {
+    const { batch } = batchOf([event({ id: "timed", version: 1 })]);
+    await projectBatch(batch, { db: env.DB, archive: env.ARCHIVE, now: () => 1_700_000_005_000 });
+    const row = await env.DB.prepare(
+      "SELECT committed_at, projected_at FROM changes WHERE id = 'timed'",
+    ).first();
+    expect(row).toEqual({ committed_at: 1_700_000_000_001, projected_at: 1_700_000_005_000 });
+  });
+
+  it("archives every event to R2 as NDJSON under its commit hour", async () => {
+    const committedAt = Date.parse("2026-03-04T05:06:07Z");
+    await projectBatch(batchOf([event({ id: "archived", version: 1, committedAt })]).batch, {
+      db: env.DB,
+      archive: env.ARCHIVE,
+    });
+    const listed = await env.ARCHIVE.list({ prefix: "events/2026/03/04/05/" });
+    expect(listed.objects).toHaveLength(1);
+    const text = await (await env.ARCHIVE.get(listed.objects[0]?.key ?? ""))?.text();
+    const lines = (text ?? "")
+      .trim()
+      .split("\n")
+      .map((l) => JSON.parse(l) as EventMessage);
+    expect(lines.map((l) => [l.id, l.version])).toEqual([["archived", 1]]);
+  });
+});
