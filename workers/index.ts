@@ -13,7 +13,7 @@ const app = createApp();
 
 export default {
   fetch: app.fetch,
-  async queue(batch, env) {
+  async queue(batch, env, _ctx) {
     if (batch.queue === QUEUES.deadLetters) return storeDeadLetters(batch, env);
     if (batch.queue === QUEUES.events) return projectBatch(batch, { db: env.DB, archive: env.ARCHIVE });
     console.error(
