@@ -49,10 +49,22 @@ function hasBit(bits: Uint8Array, bit: number): boolean {
   return ((bits[bit >> 3] ?? 0) & (1 << (bit & 7))) !== 0;
 }
 
-/** The token after a write of `key` at `version`. Colliding entries keep the higher version (safe direction). */
-export function recordWrite(token: ConsistencyToken, key: DocumentKey, version: number): ConsistencyToken {
+/**
+ * The token after a write of `key` at `version`. Colliding entries keep the higher version (the safe direction).
+ * A fresh commit is always its document's newest version, so recording it is safe. A `replayed` write (an
+ * Idempotency-Key replay) reports an older one, so it may only raise a requirement: if the document's entry was
+ * evicted, its bit already sends reads to the primary, and an entry at the old version would lower that.
+ */
+export function recordWrite(
+  token: ConsistencyToken,
+  key: DocumentKey,
+  version: number,
+  replayed = false,
+): ConsistencyToken {
   const hash = keyHash(key);
-  const previous = token.entries.find(([h]) => h === hash)?.[1] ?? 0;
+  const current = token.entries.find(([h]) => h === hash);
+  if (replayed && current === undefined && hasBit(token.evicted, bitOf(hash))) return token;
+  const previous = current?.[1] ?? 0;
   const entries = [
     [hash, Math.max(previous, version)] as const,
     ...token.entries.filter(([h]) => h !== hash),

@@ -47,8 +47,10 @@ export function isEventMessage(value: unknown): value is EventMessage {
     Number.isSafeInteger(m.version) &&
     (m.type === "put" || m.type === "patch" || m.type === "delete") &&
     typeof m.eventId === "string" &&
-    typeof m.committedAt === "number" &&
-    typeof m.createdAt === "number" &&
+    Number.isFinite(m.committedAt) &&
+    Number.isFinite(m.createdAt) &&
+    (m.idempotencyKey === undefined || typeof m.idempotencyKey === "string") &&
+    (m.txId === undefined || typeof m.txId === "string") &&
     (m.data === null || (typeof m.data === "object" && !Array.isArray(m.data))) &&
     (m.dataRef === undefined || typeof m.dataRef === "string")
   );

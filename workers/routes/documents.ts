@@ -178,7 +178,7 @@ async function write(
   if (result.kind === "committed") {
     response.headers.set(
       "Consistency-Token",
-      encodeToken(recordWrite(token ?? emptyToken(), key, result.version)),
+      encodeToken(recordWrite(token ?? emptyToken(), key, result.version, result.replayed)),
     );
   }
   return response;
