@@ -73,9 +73,12 @@ function renderOutcome(key: DocumentKey, result: WriteResult): Response {
 
 export function renderRead(key: DocumentKey, result: ReadResult, headers: Record<string, string>): Response {
   if (result.kind === "not-found") {
-    return problemResponse(
+    const response = problemResponse(
       notFound(`no document ${key.collection}/${key.id}${result.deleted ? " (deleted)" : ""}`),
     );
+    // A 404 is an answer too: it says who gave it (Read-Source) and carries the token on.
+    for (const [name, value] of Object.entries(headers)) response.headers.set(name, value);
+    return response;
   }
   return json(result.envelope, 200, { ETag: etagFor(result.envelope.version), ...headers });
 }

@@ -83,8 +83,23 @@ export async function readDocument(
 
 const slotColumn = (slot: number) => sql.raw(`k${slot}`);
 
-/** The first code point above every other: `p <= s < p + MAX` holds exactly for the strings starting with p. */
-const MAX_CHAR = String.fromCodePoint(0x10ffff);
+/**
+ * The least string above every string that starts with `prefix`: the prefix with its last code point incremented
+ * (a prefix ending in U+10FFFF carries into the one before). null when every string from `prefix` on qualifies.
+ * SQLite compares UTF-8 bytes, which orders like code points.
+ */
+export function prefixUpperBound(prefix: string): string | null {
+  const points = [...prefix];
+  while (points.length > 0) {
+    const last = points.pop()?.codePointAt(0) ?? 0;
+    if (last < 0x10ffff) {
+      // Skip the surrogate range, which is not a code point a string can hold on its own.
+      const next = last + 1 === 0xd800 ? 0xe000 : last + 1;
+      return points.join("") + String.fromCodePoint(next);
+    }
+  }
+  return null;
+}
 
 function filterSql(filter: Filter): SQL {
   const column = slotColumn(filter.slot);
@@ -107,8 +122,12 @@ function filterSql(filter: Filter): SQL {
         filter.values.map((v) => sql`${v}`),
         sql`, `,
       )})`;
-    case "prefix":
-      return sql`${column} >= ${value} AND ${column} < ${`${String(value)}${MAX_CHAR}`}`;
+    case "prefix": {
+      const upper = prefixUpperBound(String(value));
+      return upper === null
+        ? sql`${column} >= ${value} AND typeof(${column}) = 'text'`
+        : sql`${column} >= ${value} AND ${column} < ${upper}`;
+    }
   }
 }
 
