@@ -1,0 +1,30 @@
+/** The floor: nothing built on the platform can do less per request than one RPC and one storage operation. */
+import { DurableObject } from "cloudflare:workers";
+
+interface FloorEnv {
+  FLOOR: DurableObjectNamespace<FloorObject>;
+}
+
+export class FloorObject extends DurableObject<FloorEnv> {
+  async write(body: string): Promise<number> {
+    await this.ctx.storage.put("value", body);
+    return body.length;
+  }
+
+  async read(): Promise<string | undefined> {
+    return this.ctx.storage.get<string>("value");
+  }
+}
+
+export default {
+  async fetch(request, env) {
+    const id = new URL(request.url).pathname.split("/")[2] ?? "";
+    const stub = env.FLOOR.get(env.FLOOR.idFromName(id));
+    if (request.method === "PUT") {
+      await stub.write(await request.text());
+      return new Response(null, { status: 204 });
+    }
+    const value = await stub.read();
+    return value === undefined ? new Response("not found", { status: 404 }) : new Response(value);
+  },
+} satisfies ExportedHandler<FloorEnv>;

@@ -1,0 +1,120 @@
+/** Load generators: autocannon for closed-loop throughput; an open-loop, constant-arrival-rate one for latency. */
+import autocannon from "autocannon";
+
+export interface Measurement {
+  /** Completed requests per second. */
+  throughput: number;
+  p50: number;
+  p99: number;
+  max: number;
+  /** Requests that failed or answered other than 2xx. */
+  errors: number;
+  requests: number;
+}
+
+export interface RequestSpec {
+  method: "GET" | "PUT" | "POST" | "PATCH";
+  /** Called for every request: vary ids per request here. */
+  path: () => string;
+  headers?: Record<string, string>;
+  body?: () => string;
+}
+
+/** Closed loop: `connections` clients, each sending its next request when the last one answered. */
+export async function closedLoop(
+  url: string,
+  mix: ReadonlyArray<{ weight: number; spec: RequestSpec }>,
+  options: { connections: number; seconds: number },
+): Promise<Measurement> {
+  const total = mix.reduce((sum, m) => sum + m.weight, 0);
+  const pick = (): RequestSpec => {
+    let r = Math.random() * total;
+    for (const m of mix) {
+      r -= m.weight;
+      if (r <= 0) return m.spec;
+    }
+    return (mix.at(-1) as { spec: RequestSpec }).spec;
+  };
+  const result = await autocannon({
+    url,
+    connections: options.connections,
+    duration: options.seconds,
+    timeout: 10,
+    requests: [
+      {
+        setupRequest: (request) => {
+          const spec = pick();
+          return {
+            ...request,
+            method: spec.method,
+            path: spec.path(),
+            headers: { "content-type": "application/json", ...spec.headers },
+            ...(spec.body === undefined ? {} : { body: spec.body() }),
+          };
+        },
+      },
+    ],
+  });
+  const completed = result["2xx"] + result.non2xx;
+  return {
+    throughput: completed / result.duration,
+    p50: result.latency.p50,
+    p99: result.latency.p99,
+    max: result.latency.max,
+    errors: result.errors + result.timeouts + result.non2xx,
+    requests: completed,
+  };
+}
+
+function percentile(sorted: readonly number[], p: number): number {
+  if (sorted.length === 0) return 0;
+  return sorted[Math.min(sorted.length - 1, Math.ceil((p / 100) * sorted.length) - 1)] ?? 0;
+}
+
+/**
+ * Open loop at a constant arrival rate: request i is due at start + i / rate whether or not earlier ones have
+ * answered, and its latency is measured from when it was due, so a stall shows up in every request it delays
+ * (no coordinated omission).
+ */
+export async function openLoop(
+  url: string,
+  spec: RequestSpec,
+  options: { rate: number; seconds: number },
+): Promise<Measurement> {
+  const count = Math.round(options.rate * options.seconds);
+  const start = performance.now() + 50;
+  const latencies: number[] = [];
+  let errors = 0;
+  const inflight: Promise<void>[] = [];
+  for (let i = 0; i < count; i++) {
+    const due = start + (i * 1000) / options.rate;
+    const wait = due - performance.now();
+    if (wait > 0) await new Promise((resolve) => setTimeout(resolve, wait));
+    inflight.push(
+      fetch(url + spec.path(), {
+        method: spec.method,
+        headers: { "content-type": "application/json", ...spec.headers },
+        ...(spec.body === undefined ? {} : { body: spec.body() }),
+      })
+        .then(async (res) => {
+          await res.arrayBuffer();
+          if (!res.ok) errors += 1;
+        })
+        .catch(() => {
+          errors += 1;
+        })
+        .finally(() => latencies.push(performance.now() - due)),
+    );
+  }
+  await Promise.all(inflight);
+  const elapsed = (performance.now() - start) / 1000;
+  const sorted = [...latencies].sort((a, b) => a - b);
+  return {
+    throughput: count / elapsed,
+    p50: percentile(sorted, 50),
+    p99: percentile(sorted, 99),
+    max: sorted.at(-1) ?? 0,
+    errors,
+    requests: count,
+  };
+}

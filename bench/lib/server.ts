@@ -1,0 +1,81 @@
+/**
+ * Runs a Worker the way production runs it, minus the network: the bundle `wrangler deploy --dry-run` builds,
+ * the bindings wrangler derives from its config, on Miniflare's own HTTP server (no `wrangler dev` proxy hop),
+ * with state persisted on disk.
+ */
+import { execFileSync } from "node:child_process";
+import { existsSync, readdirSync, readFileSync, rmSync } from "node:fs";
+import { join, resolve } from "node:path";
+import { Log, LogLevel, Miniflare } from "miniflare";
+import { unstable_getMiniflareWorkerOptions, unstable_splitSqlQuery } from "wrangler";
+
+export interface SystemSpec {
+  /** Path of the wrangler config, relative to the repository root. */
+  readonly config: string;
+  /** Entry to bundle instead of the config's `main` (the chaos harness uses its own). */
+  readonly entry?: string;
+  readonly migrationsDir?: string;
+  readonly bindings?: Record<string, string>;
+}
+
+export interface RunningSystem {
+  readonly url: string;
+  readonly mf: Miniflare;
+  stop(): Promise<void>;
+}
+
+const root = resolve(import.meta.dirname, "../..");
+const env = { ...process.env, CLOUDFLARE_CF_FETCH_ENABLED: "false", WRANGLER_SEND_METRICS: "false" };
+
+/** Bundles a Worker with wrangler into `outdir`; returns the bundle's path. */
+export function bundle(spec: SystemSpec, outdir: string): string {
+  rmSync(outdir, { recursive: true, force: true });
+  const args = ["wrangler", "deploy", "--dry-run", "--outdir", outdir, "--config", spec.config];
+  if (spec.entry !== undefined) args.push(spec.entry);
+  execFileSync("npx", args, { cwd: root, env, stdio: ["ignore", "ignore", "inherit"] });
+  // The bundle is named after its entry (index.js, worker.js, ...).
+  const name = existsSync(outdir) ? readdirSync(outdir).find((f) => f.endsWith(".js")) : undefined;
+  if (name === undefined) throw new Error(`wrangler produced no bundle in ${outdir}`);
+  return join(outdir, name);
+}
+
+/** Starts a bundled Worker on 127.0.0.1:`port` with its state under `persistDir` (kept across restarts). */
+export async function start(
+  spec: SystemSpec,
+  script: string,
+  options: { port: number; persistDir: string; fresh: boolean },
+): Promise<RunningSystem> {
+  if (options.fresh) rmSync(options.persistDir, { recursive: true, force: true });
+  const { workerOptions } = unstable_getMiniflareWorkerOptions(resolve(root, spec.config));
+  const mf = new Miniflare({
+    host: "127.0.0.1",
+    port: options.port,
+    cf: false,
+    defaultPersistRoot: options.persistDir,
+    log: new Log(LogLevel.WARN),
+    workers: [
+      {
+        ...workerOptions,
+        name: "main",
+        modules: true,
+        scriptPath: script,
+        bindings: { ...workerOptions.bindings, ...spec.bindings },
+      },
+    ],
+  });
+  const url = (await mf.ready).toString().replace(/\/$/, "");
+  if (options.fresh && spec.migrationsDir !== undefined) await migrate(mf, resolve(root, spec.migrationsDir));
+  return { url, mf, stop: () => mf.dispose() };
+}
+
+/** Applies D1 migrations (what `wrangler d1 migrations apply --local` does) to a fresh database. */
+async function migrate(mf: Miniflare, dir: string): Promise<void> {
+  const db = await mf.getD1Database("DB");
+  for (const file of readdirSync(dir)
+    .filter((f) => f.endsWith(".sql"))
+    .sort()) {
+    for (const statement of unstable_splitSqlQuery(readFileSync(join(dir, file), "utf8"))) {
+      await db.prepare(statement).run();
+    }
+  }
+}

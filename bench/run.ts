@@ -1,0 +1,341 @@
+/**
+ * `npm run bench`: Tessera side by side with the platform floor and the D1-direct alternative, each from its real
+ * bundle under Miniflare's own HTTP server, driven by autocannon (closed loop) and an open-loop generator.
+ * `--quick` runs every scenario once, briefly, and writes only to bench/.out (CI keeps the suite working with it).
+ */
+
+import { mkdirSync, readFileSync, writeFileSync } from "node:fs";
+import { cpus, totalmem } from "node:os";
+import { resolve } from "node:path";
+import { closedLoop, type Measurement, openLoop, type RequestSpec } from "./lib/load";
+import { renderChart, renderTable } from "./lib/report";
+import { bundle, type RunningSystem, start } from "./lib/server";
+
+const quick = process.argv.includes("--quick");
+const settings = quick
+  ? {
+      reps: 1,
+      seconds: 1,
+      connections: 32,
+      docs: 100,
+      drainEvents: 200,
+      lagRate: 100,
+      lagSeconds: 2,
+      settleMs: 300,
+    }
+  : {
+      reps: 3,
+      seconds: 6,
+      connections: 32,
+      docs: 1000,
+      drainEvents: 3000,
+      lagRate: 200,
+      lagSeconds: 10,
+      settleMs: 1500,
+    };
+const root = resolve(import.meta.dirname, "..");
+const out = resolve(root, "bench/.out");
+
+type SystemName = "tessera" | "floor" | "d1-direct";
+const SYSTEMS: Record<
+  SystemName,
+  { config: string; migrationsDir?: string; bindings?: Record<string, string> }
+> = {
+  tessera: { config: "wrangler.toml", migrationsDir: "migrations", bindings: { LOG_REQUESTS: "false" } },
+  floor: { config: "bench/floor/wrangler.toml" },
+  "d1-direct": { config: "bench/d1-direct/wrangler.toml", migrationsDir: "bench/d1-direct/migrations" },
+};
+
+const rand = (n: number) => Math.floor(Math.random() * n);
+const STATUSES = ["open", "doing", "done"];
+const payload = () =>
+  JSON.stringify({
+    title: "benchmark",
+    status: STATUSES[rand(3)],
+    priority: rand(11),
+    owner: "bench",
+    pad: "x".repeat(120),
+  });
+const doc = () => `d${rand(settings.docs)}`;
+
+interface Scenario {
+  name: string;
+  description: string;
+  /** The request mix per system; a system without one does not take part. */
+  mix: Partial<Record<SystemName, Array<{ weight: number; spec: RequestSpec }>>>;
+}
+
+const put = (path: () => string): RequestSpec => ({ method: "PUT", path, body: payload });
+const getFrom = (path: () => string, headers?: Record<string, string>): RequestSpec => ({
+  method: "GET",
+  path,
+  ...(headers === undefined ? {} : { headers }),
+});
+const one = (spec: RequestSpec) => [{ weight: 1, spec }];
+
+const SCENARIOS: Scenario[] = [
+  {
+    name: "write-spread",
+    description: `PUT to one of ${settings.docs} documents`,
+    mix: {
+      tessera: one(put(() => `/v1/bench/${doc()}`)),
+      floor: one(put(() => `/k/${doc()}`)),
+      "d1-direct": one(put(() => `/docs/${doc()}`)),
+    },
+  },
+  {
+    name: "write-hot",
+    description: "PUT to one hot document",
+    mix: {
+      tessera: one(put(() => "/v1/bench/hot")),
+      floor: one(put(() => "/k/hot")),
+      "d1-direct": one(put(() => "/docs/hot")),
+    },
+  },
+  {
+    name: "read-strong",
+    description: "GET from the document's owner (Consistency: strong)",
+    mix: {
+      tessera: one(getFrom(() => `/v1/bench/${doc()}`, { consistency: "strong" })),
+      floor: one(getFrom(() => `/k/${doc()}`)),
+      "d1-direct": one(getFrom(() => `/docs/${doc()}`)),
+    },
+  },
+  {
+    name: "read-eventual",
+    description: "GET at the default level (Tessera: the D1 read model)",
+    mix: {
+      tessera: one(getFrom(() => `/v1/bench/${doc()}`)),
+      floor: one(getFrom(() => `/k/${doc()}`)),
+      "d1-direct": one(getFrom(() => `/docs/${doc()}`)),
+    },
+  },
+  {
+    name: "query",
+    description: "indexed query: status = open, by priority descending, 20 per page",
+    mix: {
+      tessera: one(getFrom(() => "/v1/todos?where[status]=open&order=-priority&limit=20")),
+      "d1-direct": one(getFrom(() => "/docs?status=open&limit=20")),
+    },
+  },
+  {
+    name: "mixed-80-20",
+    description: "80% reads (default level), 20% writes",
+    mix: {
+      tessera: [
+        { weight: 8, spec: getFrom(() => `/v1/bench/${doc()}`) },
+        { weight: 2, spec: put(() => `/v1/bench/${doc()}`) },
+      ],
+      floor: [
+        { weight: 8, spec: getFrom(() => `/k/${doc()}`) },
+        { weight: 2, spec: put(() => `/k/${doc()}`) },
+      ],
+      "d1-direct": [
+        { weight: 8, spec: getFrom(() => `/docs/${doc()}`) },
+        { weight: 2, spec: put(() => `/docs/${doc()}`) },
+      ],
+    },
+  },
+];
+
+export interface Row extends Measurement {
+  scenario: string;
+  system: SystemName;
+  ratioToFloor: number | null;
+}
+
+function median(values: number[]): number {
+  const sorted = [...values].sort((a, b) => a - b);
+  const mid = Math.floor(sorted.length / 2);
+  return sorted.length % 2 === 1 ? (sorted[mid] ?? 0) : ((sorted[mid - 1] ?? 0) + (sorted[mid] ?? 0)) / 2;
+}
+
+async function stats(
+  tessera: RunningSystem,
+): Promise<{ eventsProjected: number; lagMs: { p50: number; p99: number } }> {
+  const res = await fetch(`${tessera.url}/v1/_stats`);
+  return (await res.json()) as { eventsProjected: number; lagMs: { p50: number; p99: number } };
+}
+
+/** Waits until the projector has stopped making progress (everything committed so far is in the read model). */
+async function settle(tessera: RunningSystem, target?: number): Promise<number> {
+  let last = -1;
+  let stableSince = Date.now();
+  for (;;) {
+    const { eventsProjected } = await stats(tessera);
+    if (target !== undefined && eventsProjected >= target) return Date.now();
+    if (eventsProjected !== last) {
+      last = eventsProjected;
+      stableSince = Date.now();
+    } else if (target === undefined && Date.now() - stableSince > settings.settleMs) {
+      return Date.now();
+    }
+    await new Promise((r) => setTimeout(r, 100));
+  }
+}
+
+async function seed(running: Record<SystemName, RunningSystem>): Promise<void> {
+  const paths: Record<SystemName, (i: number) => string> = {
+    tessera: (i) => `/v1/bench/d${i}`,
+    floor: (i) => `/k/d${i}`,
+    "d1-direct": (i) => `/docs/d${i}`,
+  };
+  for (const name of Object.keys(running) as SystemName[]) {
+    const system = running[name];
+    const write = (path: string) =>
+      fetch(system.url + path, {
+        method: "PUT",
+        headers: { "content-type": "application/json" },
+        body: payload(),
+      }).then((r) => r.arrayBuffer());
+    for (let i = 0; i < settings.docs; i += 32) {
+      const batch = Array.from({ length: Math.min(32, settings.docs - i) }, (_, j) => i + j);
+      await Promise.all(batch.map((k) => write(paths[name](k))));
+      if (name === "tessera") await Promise.all(batch.map((k) => write(`/v1/todos/t${k}`)));
+    }
+  }
+  await settle(running.tessera);
+}
+
+async function pipeline(tessera: RunningSystem) {
+  // Projection drain: N writes as fast as 32 clients go; events/s from the first write until all are projected.
+  const before = (await stats(tessera)).eventsProjected;
+  const started = Date.now();
+  let written = 0;
+  while (written < settings.drainEvents) {
+    const batch = Math.min(64, settings.drainEvents - written);
+    await Promise.all(
+      Array.from({ length: batch }, () =>
+        fetch(`${tessera.url}/v1/bench/${doc()}`, {
+          method: "PUT",
+          headers: { "content-type": "application/json" },
+          body: payload(),
+        }).then((r) => r.arrayBuffer()),
+      ),
+    );
+    written += batch;
+  }
+  const writesDone = Date.now();
+  const projectedAtWritesDone = (await stats(tessera)).eventsProjected - before;
+  const done = await settle(tessera, before + settings.drainEvents);
+  const drain = {
+    events: settings.drainEvents,
+    seconds: (done - started) / 1000,
+    eventsPerSecond: settings.drainEvents / ((done - started) / 1000),
+    backlogAtWritesEnd: settings.drainEvents - projectedAtWritesDone,
+    tailSeconds: (done - writesDone) / 1000,
+  };
+
+  // Projection lag under a steady, open-loop write load.
+  const writes = await openLoop(
+    tessera.url,
+    put(() => `/v1/bench/${doc()}`),
+    {
+      rate: settings.lagRate,
+      seconds: settings.lagSeconds,
+    },
+  );
+  await settle(tessera);
+  const { lagMs } = await stats(tessera);
+  return {
+    drain,
+    lag: { rate: settings.lagRate, seconds: settings.lagSeconds, lagMs, writeLatency: writes },
+  };
+}
+
+async function main(): Promise<void> {
+  mkdirSync(out, { recursive: true });
+  const running = {} as Record<SystemName, RunningSystem>;
+  let port = 9400;
+  for (const name of Object.keys(SYSTEMS) as SystemName[]) {
+    const spec = SYSTEMS[name];
+    const script = bundle(spec, resolve(out, name));
+    running[name] = await start(spec, script, {
+      port: port++,
+      persistDir: resolve(root, "bench/.state", name),
+      fresh: true,
+    });
+    console.error(`${name} on ${running[name].url}`);
+  }
+  try {
+    await seed(running);
+    const samples = new Map<string, Measurement[]>();
+    for (let rep = 1; rep <= settings.reps; rep++) {
+      for (const scenario of SCENARIOS) {
+        for (const name of Object.keys(SYSTEMS) as SystemName[]) {
+          const mix = scenario.mix[name];
+          if (mix === undefined) continue;
+          await settle(running.tessera);
+          const m = await closedLoop(running[name].url, mix, {
+            connections: settings.connections,
+            seconds: settings.seconds,
+          });
+          const key = `${scenario.name}/${name}`;
+          samples.set(key, [...(samples.get(key) ?? []), m]);
+          console.error(
+            `rep ${rep} ${key}: ${m.throughput.toFixed(0)} req/s p50 ${m.p50} ms p99 ${m.p99} ms errors ${m.errors}`,
+          );
+        }
+      }
+    }
+    const rows: Row[] = [];
+    for (const scenario of SCENARIOS) {
+      const floor = samples.get(`${scenario.name}/floor`);
+      const floorThroughput = floor === undefined ? null : median(floor.map((m) => m.throughput));
+      for (const name of Object.keys(SYSTEMS) as SystemName[]) {
+        const ms = samples.get(`${scenario.name}/${name}`);
+        if (ms === undefined) continue;
+        const throughput = median(ms.map((m) => m.throughput));
+        rows.push({
+          scenario: scenario.name,
+          system: name,
+          throughput,
+          p50: median(ms.map((m) => m.p50)),
+          p99: median(ms.map((m) => m.p99)),
+          max: Math.max(...ms.map((m) => m.max)),
+          errors: ms.reduce((sum, m) => sum + m.errors, 0),
+          requests: ms.reduce((sum, m) => sum + m.requests, 0),
+          ratioToFloor: floorThroughput === null ? null : throughput / floorThroughput,
+        });
+      }
+    }
+    const projection = await pipeline(running.tessera);
+    const report = {
+      generatedAt: new Date().toISOString(),
+      mode: quick ? "quick" : "full",
+      machine: {
+        cpus: cpus().length,
+        cpu: cpus()[0]?.model ?? "unknown",
+        memoryGiB: Math.round(totalmem() / 2 ** 30),
+        node: process.version,
+      },
+      harness:
+        "each system's wrangler bundle under Miniflare's HTTP server (workerd), state on disk; bench/run.ts",
+      loadGenerator: `autocannon, ${settings.connections} connections, ${settings.seconds} s per run, median of ${settings.reps} interleaved runs; open loop for lag`,
+      settings,
+      scenarios: SCENARIOS.map((s) => ({ name: s.name, description: s.description })),
+      results: rows,
+      projection,
+    };
+    const target = quick ? out : resolve(root, "docs");
+    writeFileSync(resolve(target, "benchmarks.json"), `${JSON.stringify(report, null, 2)}\n`);
+    writeFileSync(resolve(target, "benchmarks-chart.svg"), renderChart(rows));
+    const mdPath = resolve(target, "benchmarks.md");
+    let existing = "";
+    try {
+      existing = readFileSync(mdPath, "utf8");
+    } catch {
+      existing = "";
+    }
+    writeFileSync(mdPath, renderTable(report, existing));
+    console.log(
+      renderTable(report, "").split("<!-- bench:begin -->")[1]?.split("<!-- bench:end -->")[0] ?? "",
+    );
+    const errors = rows.reduce((sum, r) => sum + r.errors, 0);
+    if (errors > 0) console.error(`${errors} requests failed across the runs`);
+  } finally {
+    for (const system of Object.values(running)) await system.stop();
+  }
+}
+
+await main();
