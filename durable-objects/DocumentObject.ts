@@ -24,7 +24,7 @@ import { type DocumentKey, sameKey } from "../domain/keys";
 import { publish } from "../workers/events-queue";
 import { migrate } from "./document-schema";
 import { type DocumentRow, type EventRow, eventFromRow } from "./event-rows";
-import { Outbox, type Publisher, type StateStore } from "./outbox";
+import { Outbox, type ProjectedVersions, type Publisher, type StateStore } from "./outbox";
 
 /** Largest history page in bytes of event data, so a page of large documents stays a sane response. */
 const HISTORY_PAGE_BYTES = 4 * 1024 * 1024;
@@ -45,10 +45,20 @@ export class DocumentObject extends DurableObject<Env> implements DocumentRpc {
   storeState: StateStore = async (key, json) => {
     await this.env.ARCHIVE.put(key, json, { httpMetadata: { contentType: "application/json" } });
   };
+  /** Which of these versions the change feed holds: how the outbox learns its events arrived. */
+  projected: ProjectedVersions = async (key, versions) => {
+    const { results } = await this.env.DB.prepare(
+      "SELECT version FROM changes WHERE tenant = ? AND collection = ? AND id = ? AND version BETWEEN ? AND ?",
+    )
+      .bind(key.tenant, key.collection, key.id, Math.min(...versions), Math.max(...versions))
+      .all<{ version: number }>();
+    return new Set(results.map((r) => r.version));
+  };
   private readonly outbox = new Outbox(
     this.ctx.storage,
     () => this.publish,
     () => this.storeState,
+    () => this.clock(),
   );
   private alarmAt: number | null = null;
   private readonly newEventId: IdGenerator = monotonicIds(() => this.clock());
@@ -84,20 +94,33 @@ export class DocumentObject extends DurableObject<Env> implements DocumentRpc {
     return result;
   }
 
-  /** Sends pending events, retries failed sends with backoff, and forgets expired idempotency keys. */
+  /**
+   * Sends pending events (retrying failed sends with backoff), confirms sent ones against the change feed and
+   * sends again what never arrived, and forgets expired idempotency keys. Runs while anything is outstanding.
+   */
   override async alarm(): Promise<void> {
     this.alarmAt = null;
-    if (this.key !== null) await this.flushOutbox(this.key);
     const now = this.clock();
+    if (this.key !== null) {
+      await this.flushOutbox(this.key);
+      try {
+        if ((await this.outbox.confirm(this.key, this.projected, now)) > 0) await this.flushOutbox(this.key);
+      } catch (error) {
+        // The read model is unreachable: the rows stay, and the next alarm asks again.
+        console.warn(
+          JSON.stringify({ level: "warn", msg: "outbox confirmation failed", error: String(error) }),
+        );
+      }
+    }
     this.pruneIdempotency(now, true);
-    let next: number | null = null;
-    if (this.outbox.pending() > 0) {
-      next = now + this.outbox.retryDelay();
-    } else {
+    const { unsent, unconfirmed } = this.outbox.pending();
+    let next: number | null;
+    if (unsent > 0) next = now + this.outbox.retryDelay();
+    else if (unconfirmed > 0) next = now + SAFETY_ALARM_MS;
+    else
       next = this.ctx.storage.sql
         .exec<{ t: number | null }>("SELECT min(expires_at) AS t FROM idempotency")
         .one().t;
-    }
     if (next !== null && (this.alarmAt === null || next < this.alarmAt)) {
       this.alarmAt = next;
       await this.ctx.storage.setAlarm(next);

@@ -18,6 +18,10 @@ const MIGRATIONS: readonly string[] = [
    CREATE TABLE idempotency (
      key TEXT PRIMARY KEY, fingerprint TEXT NOT NULL, outcome TEXT NOT NULL, expires_at INTEGER NOT NULL);
    CREATE INDEX idempotency_expiry ON idempotency (expires_at);`,
+  // v2: an outbox row stays, marked sent, until the change feed confirms its event was projected; the queue
+  // may lose what it accepted (Miniflare's does on restart), and then the row is sent again.
+  `ALTER TABLE outbox ADD COLUMN sent_at INTEGER;
+   ALTER TABLE outbox ADD COLUMN resends INTEGER NOT NULL DEFAULT 0;`,
 ];
 
 export const SCHEMA_VERSION = MIGRATIONS.length;

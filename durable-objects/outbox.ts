@@ -1,7 +1,9 @@
 /**
- * A document object's outbox: committed events wait here until the events queue has accepted them.
- * A row is deleted only after its send succeeded; a failed send leaves it for the next flush or the alarm,
- * which retries with exponential backoff. Large states are stored in R2 first and travel by reference.
+ * A document object's outbox: committed events wait here until the read model has them.
+ * A row is marked sent when the queue accepted it (a failed send leaves it for the next flush or the alarm, with
+ * exponential backoff), and deleted once the change feed in D1 confirms its event was projected; a sent event the
+ * feed still lacks after a while is sent again, so even a queue that loses messages loses no event.
+ * Large states are stored in R2 first and travel by reference.
  */
 import { type EventMessage, INLINE_DATA_BYTES, planBatches, stateKey } from "../domain/event-message";
 import type { JsonObject } from "../domain/json";
@@ -10,6 +12,8 @@ import { type EventRow, eventHeader } from "./event-rows";
 
 export type Publisher = (batch: readonly EventMessage[]) => Promise<void>;
 export type StateStore = (key: string, json: string) => Promise<void>;
+/** The versions of this document the change feed holds, among `versions`. */
+export type ProjectedVersions = (key: DocumentKey, versions: readonly number[]) => Promise<Set<number>>;
 
 interface PendingRow extends EventRow {
   attempts: number;
@@ -19,6 +23,10 @@ interface PendingRow extends EventRow {
 const PASS_ROWS = 500;
 const BASE_RETRY_MS = 1_000;
 const MAX_RETRY_MS = 5 * 60_000;
+/** How long a sent event may take to reach the change feed before it is sent again. */
+export const CONFIRM_AFTER_MS = 30_000;
+/** Sends after which an unconfirmed event is left to the dead-letter queue and the operator. */
+const MAX_RESENDS = 10;
 
 export class Outbox {
   private flushing: Promise<boolean> | null = null;
@@ -28,16 +36,72 @@ export class Outbox {
     private readonly storage: DurableObjectStorage,
     private readonly send: () => Publisher,
     private readonly putState: () => StateStore,
+    private readonly clock: () => number,
   ) {}
 
-  pending(): number {
-    return this.storage.sql.exec<{ n: number }>("SELECT count(*) AS n FROM outbox").one().n;
+  /** Rows not yet accepted by the queue, and rows accepted but not yet confirmed by the change feed. */
+  pending(): { unsent: number; unconfirmed: number } {
+    return this.storage.sql
+      .exec<{ unsent: number; unconfirmed: number }>(
+        `SELECT count(*) FILTER (WHERE sent_at IS NULL) AS unsent,
+                count(*) FILTER (WHERE sent_at IS NOT NULL AND resends < ?) AS unconfirmed FROM outbox`,
+        MAX_RESENDS,
+      )
+      .one();
+  }
+
+  /**
+   * Deletes the sent rows whose events the change feed holds, and marks for sending again those sent more than
+   * CONFIRM_AFTER_MS ago that it still lacks. Returns how many are to be sent again.
+   */
+  async confirm(key: DocumentKey, projected: ProjectedVersions, now: number): Promise<number> {
+    const sent = this.storage.sql
+      .exec<{ version: number; sent_at: number; resends: number }>(
+        "SELECT version, sent_at, resends FROM outbox WHERE sent_at IS NOT NULL ORDER BY version LIMIT ?",
+        PASS_ROWS,
+      )
+      .toArray();
+    if (sent.length === 0) return 0;
+    const found = await projected(
+      key,
+      sent.map((r) => r.version),
+    );
+    const confirmed = sent.filter((r) => found.has(r.version)).map((r) => r.version);
+    const lost = sent
+      .filter((r) => !found.has(r.version) && r.sent_at <= now - CONFIRM_AFTER_MS && r.resends < MAX_RESENDS)
+      .map((r) => r.version);
+    this.inChunks(confirmed, (marks) => `DELETE FROM outbox WHERE version IN (${marks})`);
+    this.inChunks(
+      lost,
+      (marks) => `UPDATE outbox SET sent_at = NULL, resends = resends + 1 WHERE version IN (${marks})`,
+    );
+    if (lost.length > 0) {
+      console.warn(
+        JSON.stringify({
+          level: "warn",
+          msg: "events not in the change feed; sending again",
+          document: `${key.collection}/${key.id}`,
+          versions: lost.length,
+        }),
+      );
+    }
+    return lost.length;
+  }
+
+  /** Runs `statement` over `versions` in chunks within the 100-parameter limit. */
+  private inChunks(versions: readonly number[], statement: (marks: string) => string): void {
+    for (let i = 0; i < versions.length; i += 90) {
+      const chunk = versions.slice(i, i + 90);
+      this.storage.sql.exec(statement(chunk.map(() => "?").join(",")), ...chunk);
+    }
   }
 
   /** When the alarm should retry after failures: exponential in the attempts so far, with jitter. */
   retryDelay(): number {
     const attempts =
-      this.storage.sql.exec<{ a: number | null }>("SELECT max(attempts) AS a FROM outbox").one().a ?? 0;
+      this.storage.sql
+        .exec<{ a: number | null }>("SELECT max(attempts) AS a FROM outbox WHERE sent_at IS NULL")
+        .one().a ?? 0;
     const exp = Math.min(MAX_RETRY_MS, BASE_RETRY_MS * 2 ** Math.max(0, attempts - 1));
     return exp / 2 + Math.random() * (exp / 2);
   }
@@ -65,7 +129,8 @@ export class Outbox {
           .exec<PendingRow>(
             `SELECT o.version, o.attempts, e.event_id, e.type, e.data, e.committed_at, e.created_at,
                     e.idempotency_key, e.tx_id
-             FROM outbox o JOIN events e ON e.version = o.version ORDER BY o.version LIMIT ?`,
+             FROM outbox o JOIN events e ON e.version = o.version WHERE o.sent_at IS NULL
+             ORDER BY o.version LIMIT ?`,
             PASS_ROWS,
           )
           .toArray();
@@ -83,15 +148,15 @@ export class Outbox {
       const batches = planBatches(messages.map((m) => ({ item: m, bytes: JSON.stringify(m).length + 64 })));
       for (const batch of batches) {
         await this.send()(batch);
-        const versions = batch.map((m) => m.version);
-        this.storage.sql.exec(
-          `DELETE FROM outbox WHERE version IN (${versions.map(() => "?").join(",")})`,
-          ...versions,
+        const sentAt = this.clock();
+        this.inChunks(
+          batch.map((m) => m.version),
+          (marks) => `UPDATE outbox SET sent_at = ${sentAt} WHERE version IN (${marks})`,
         );
       }
       return true;
     } catch (error) {
-      this.storage.sql.exec("UPDATE outbox SET attempts = attempts + 1");
+      this.storage.sql.exec("UPDATE outbox SET attempts = attempts + 1 WHERE sent_at IS NULL");
       console.warn(
         JSON.stringify({
           level: "warn",
