@@ -33,6 +33,12 @@ const settings = quick
       lagSeconds: 10,
       settleMs: 1500,
     };
+/** `--only write-spread,read-strong` runs just those scenarios (for profiling); `--no-pipeline` skips projection. */
+const only = process.argv
+  .find((a) => a.startsWith("--only="))
+  ?.slice("--only=".length)
+  .split(",");
+const withPipeline = !process.argv.includes("--no-pipeline") && only === undefined;
 const root = resolve(import.meta.dirname, "..");
 const out = resolve(root, "bench/.out");
 
@@ -261,7 +267,7 @@ async function main(): Promise<void> {
     await seed(running);
     const samples = new Map<string, Measurement[]>();
     for (let rep = 1; rep <= settings.reps; rep++) {
-      for (const scenario of SCENARIOS) {
+      for (const scenario of SCENARIOS.filter((sc) => only === undefined || only.includes(sc.name))) {
         for (const name of Object.keys(SYSTEMS) as SystemName[]) {
           const mix = scenario.mix[name];
           if (mix === undefined) continue;
@@ -279,7 +285,9 @@ async function main(): Promise<void> {
       }
     }
     const rows: Row[] = [];
-    for (const scenario of SCENARIOS) {
+    for (const scenario of SCENARIOS.filter(
+      (sc) => samples.has(`${sc.name}/floor`) || samples.has(`${sc.name}/tessera`),
+    )) {
       const floor = samples.get(`${scenario.name}/floor`);
       const floorThroughput = floor === undefined ? null : median(floor.map((m) => m.throughput));
       for (const name of Object.keys(SYSTEMS) as SystemName[]) {
@@ -298,6 +306,13 @@ async function main(): Promise<void> {
           ratioToFloor: floorThroughput === null ? null : throughput / floorThroughput,
         });
       }
+    }
+    if (!withPipeline) {
+      for (const r of rows)
+        console.log(
+          `${r.scenario} ${r.system} ${r.throughput.toFixed(0)} req/s p50 ${r.p50} p99 ${r.p99} ×floor ${r.ratioToFloor?.toFixed(2)}`,
+        );
+      return;
     }
     const projection = await pipeline(running.tessera);
     const report = {

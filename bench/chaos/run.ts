@@ -1,0 +1,258 @@
+/**
+ * `npm run chaos`: Tessera under fault injection (bench/chaos/entry.ts), with concurrent clients recording every
+ * operation, a restart of the whole process mid-run with state on disk, then a drain and the checker's verdict.
+ * `--short` is the seeded run `npm test` includes; `--seconds=N --clients=N --docs=N --seed=N` shape a long run.
+ */
+import { resolve } from "node:path";
+import { bundle, type RunningSystem, start } from "../lib/server";
+import {
+  checkArchive,
+  checkFeed,
+  checkLinearizability,
+  checkReadModel,
+  type LogEntry,
+  type Operation,
+  summarize,
+  type Violation,
+} from "./checker";
+
+const arg = (name: string, fallback: number) =>
+  Number(process.argv.find((a) => a.startsWith(`--${name}=`))?.split("=")[1] ?? fallback);
+const short = process.argv.includes("--short");
+const settings = {
+  seconds: arg("seconds", short ? 8 : 60),
+  clients: arg("clients", short ? 6 : 12),
+  docs: arg("docs", short ? 6 : 16),
+  seed: arg("seed", 42),
+  drainSeconds: arg("drain", 120),
+};
+const faults = {
+  CHAOS_SEND_FAIL: "0.2",
+  CHAOS_ABORT_BEFORE: "0.02",
+  CHAOS_ABORT_AFTER: "0.03",
+  CHAOS_PROJECTOR_FAIL: "0.15",
+  CHAOS_DUPLICATE: "0.1",
+};
+const root = resolve(import.meta.dirname, "../..");
+const persistDir = resolve(root, "bench/.state/chaos");
+const port = 9500;
+const collection = "chaos";
+const spec = (chaos: boolean) => ({
+  config: "wrangler.toml",
+  entry: "bench/chaos/entry.ts",
+  migrationsDir: "migrations",
+  bindings: { LOG_REQUESTS: "false", CHAOS_SEED: String(settings.seed), ...(chaos ? faults : {}) },
+});
+
+/** A seeded generator for the clients' choices, so a run's workload can be repeated. */
+function generator(seed: number): () => number {
+  let a = seed >>> 0;
+  return () => {
+    a = (a + 0x6d2b79f5) >>> 0;
+    let t = a;
+    t = Math.imul(t ^ (t >>> 15), t | 1);
+    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
+    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
+  };
+}
+
+const clock = () => performance.now();
+let base = "";
+
+async function client(id: number, until: number, ops: Operation[]): Promise<void> {
+  const random = generator(settings.seed * 1000 + id);
+  let n = 0;
+  while (clock() < until) {
+    const doc = `doc-${Math.floor(random() * settings.docs)}`;
+    const url = `${base}/v1/${collection}/${doc}`;
+    if (random() < 0.6) {
+      n += 1;
+      const value = `c${id}-${n}`;
+      const call = clock();
+      try {
+        const res = await fetch(url, {
+          method: "PUT",
+          headers: { "content-type": "application/json" },
+          body: JSON.stringify({ value }),
+          signal: AbortSignal.timeout(10_000),
+        });
+        const body = (await res.json()) as { version?: number };
+        const ret = clock();
+        const acked = res.ok && typeof body.version === "number";
+        ops.push({
+          kind: "write",
+          client: String(id),
+          doc,
+          value,
+          call,
+          ret,
+          acked,
+          ...(acked ? { version: body.version } : {}),
+        });
+      } catch {
+        ops.push({ kind: "write", client: String(id), doc, value, call, ret: null, acked: false });
+      }
+    } else {
+      const call = clock();
+      try {
+        const res = await fetch(url, {
+          headers: { consistency: "strong" },
+          signal: AbortSignal.timeout(10_000),
+        });
+        const body = (await res.json()) as { version?: number; data?: { value?: string } };
+        const ret = clock();
+        if (res.status === 200 && typeof body.version === "number") {
+          ops.push({
+            kind: "read",
+            client: String(id),
+            doc,
+            call,
+            ret,
+            version: body.version,
+            value: body.data?.value ?? null,
+          });
+        } else if (res.status === 404) {
+          ops.push({ kind: "read", client: String(id), doc, call, ret, version: null, value: null });
+        }
+      } catch {
+        // A read that got no answer says nothing.
+      }
+    }
+  }
+}
+
+async function logs(): Promise<Map<string, LogEntry[]>> {
+  const result = new Map<string, LogEntry[]>();
+  for (let i = 0; i < settings.docs; i++) {
+    const doc = `doc-${i}`;
+    const entries: LogEntry[] = [];
+    let after = 0;
+    for (;;) {
+      const res = await fetch(`${base}/v1/${collection}/${doc}/_history?after=${after}&limit=1000`);
+      if (res.status === 404) {
+        await res.arrayBuffer();
+        break;
+      }
+      const page = (await res.json()) as {
+        items: Array<{ version: number; data: { value?: string } | null }>;
+        next: number | null;
+      };
+      for (const e of page.items) entries.push({ version: e.version, value: e.data?.value ?? null });
+      if (page.next === null) break;
+      after = page.next;
+    }
+    if (entries.length > 0) result.set(doc, entries);
+  }
+  return result;
+}
+
+async function readSide(system: RunningSystem) {
+  const db = await system.mf.getD1Database("DB");
+  const rows = await db
+    .prepare("SELECT id, version, deleted, data FROM documents WHERE collection = ?")
+    .bind(collection)
+    .all<{ id: string; version: number; deleted: number; data: string | null }>();
+  const readModel = new Map(
+    rows.results.map((r) => [
+      r.id,
+      {
+        version: r.version,
+        deleted: r.deleted === 1,
+        value: r.data === null ? null : ((JSON.parse(r.data) as { value?: string }).value ?? null),
+      },
+    ]),
+  );
+  const feed = await db
+    .prepare("SELECT id, version FROM changes WHERE collection = ?")
+    .bind(collection)
+    .all<{ id: string; version: number }>();
+  const bucket = await system.mf.getR2Bucket("ARCHIVE");
+  const archived: Array<{ doc: string; version: number }> = [];
+  let cursor: string | undefined;
+  do {
+    const page = await bucket.list({ prefix: "events/", ...(cursor === undefined ? {} : { cursor }) });
+    for (const object of page.objects) {
+      const text = await (await bucket.get(object.key))?.text();
+      for (const line of (text ?? "").split("\n").filter(Boolean)) {
+        const event = JSON.parse(line) as { collection: string; id: string; version: number };
+        if (event.collection === collection) archived.push({ doc: event.id, version: event.version });
+      }
+    }
+    cursor = page.truncated ? page.cursor : undefined;
+  } while (cursor !== undefined);
+  return { readModel, feed: feed.results.map((r) => ({ doc: r.id, version: r.version })), archived };
+}
+
+async function main(): Promise<void> {
+  const script = bundle(
+    { config: "wrangler.toml", entry: "bench/chaos/entry.ts" },
+    resolve(root, "bench/.out/chaos"),
+  );
+  let system = await start(spec(true), script, { port, persistDir, fresh: true });
+  base = system.url;
+  console.log(
+    `chaos: ${settings.clients} clients, ${settings.docs} documents, ${settings.seconds} s, seed ${settings.seed}`,
+  );
+  console.log(
+    `faults: ${Object.entries(faults)
+      .map(([k, v]) => `${k.replace("CHAOS_", "").toLowerCase()} ${v}`)
+      .join(", ")}`,
+  );
+
+  const ops: Operation[] = [];
+  const started = clock();
+  const until = started + settings.seconds * 1000;
+  const clients = Array.from({ length: settings.clients }, (_, i) => client(i, until, ops));
+  // Halfway, the whole process goes down and comes back with the same state on disk.
+  await new Promise((r) => setTimeout(r, (settings.seconds * 1000) / 2));
+  await system.stop();
+  console.log("restart: the process is down");
+  system = await start(spec(true), script, { port, persistDir, fresh: false });
+  console.log("restart: back up with its state");
+  await Promise.all(clients);
+
+  // Drain: faults off, the outbox alarms and queue retries deliver what is left; dead letters are redriven.
+  await system.stop();
+  system = await start(spec(false), script, { port, persistDir, fresh: false });
+  const drainStart = clock();
+  const history = await logs();
+  let violations: Violation[] = [];
+  let converged = false;
+  while (clock() - drainStart < settings.drainSeconds * 1000) {
+    const side = await readSide(system);
+    violations = [
+      ...checkReadModel(history, side.readModel),
+      ...checkFeed(history, side.feed),
+      ...checkArchive(history, side.archived),
+    ];
+    if (violations.length === 0) {
+      converged = true;
+      break;
+    }
+    await (await fetch(`${base}/v1/_admin/dead-letters/redrive`, { method: "POST" })).arrayBuffer();
+    await new Promise((r) => setTimeout(r, 1000));
+  }
+  const convergeSeconds = (clock() - drainStart) / 1000;
+  violations = [...checkLinearizability(ops, history), ...violations];
+  const summary = summarize(ops, history);
+  await system.stop();
+
+  const reads = ops.filter((o) => o.kind === "read").length;
+  console.log(
+    `operations ${summary.operations} (reads ${reads}), acknowledged ${summary.acknowledged}, lost ${summary.lost}, ` +
+      `duplicated ${summary.duplicated}, unacknowledged but applied ${summary.unacknowledgedApplied}, ` +
+      `events ${[...history.values()].reduce((n, l) => n + l.length, 0)}, ` +
+      `converged ${converged ? `in ${convergeSeconds.toFixed(1)} s` : `NOT within ${settings.drainSeconds} s`}`,
+  );
+  if (violations.length > 0 || summary.acknowledged === 0) {
+    for (const v of violations.slice(0, 20)) console.log(`VIOLATION ${v.check} ${v.doc}: ${v.detail}`);
+    if (violations.length > 20) console.log(`... and ${violations.length - 20} more`);
+    if (summary.acknowledged === 0)
+      console.log("VIOLATION: no write was acknowledged; the run proves nothing");
+    console.log("verdict: FAIL");
+    process.exit(1);
+  }
+  console.log("verdict: PASS");
+}
+
+await main();
