@@ -31,7 +31,8 @@ export type WriteOutcome =
       readonly kind: "committed";
       readonly version: number;
       readonly created: boolean;
-      readonly envelope: Envelope | null;
+      /** The envelope as JSON text (see envelopeJson), or null for a delete. */
+      readonly body: string | null;
     }
   | Rejection
   | { readonly kind: "idempotency-key-reused" };
@@ -40,7 +41,7 @@ export type WriteOutcome =
 export type WriteResult = WriteOutcome & { readonly replayed: boolean };
 
 export type ReadResult =
-  | { readonly kind: "found"; readonly envelope: Envelope }
+  | { readonly kind: "found"; readonly version: number; readonly body: string }
   | { readonly kind: "not-found"; readonly deleted: boolean };
 
 export interface HistoryQuery {
@@ -52,15 +53,20 @@ export type HistoryResult =
   | { readonly kind: "found"; readonly events: DocumentEvent[]; readonly next: number | null }
   | { readonly kind: "not-found" };
 
-export function toEnvelope(key: DocumentKey, state: DocumentState & { data: JsonObject }): Envelope {
-  return {
-    collection: key.collection,
-    id: key.id,
-    version: state.version,
-    data: state.data,
-    createdAt: new Date(state.createdAt).toISOString(),
-    updatedAt: new Date(state.updatedAt).toISOString(),
-  };
+/**
+ * The Envelope as JSON text, built around the document's stored JSON without parsing or re-serializing it: reads
+ * and write responses pass this string through, which is cheaper across RPC than an object and saves a stringify.
+ */
+export function envelopeJson(
+  key: Pick<DocumentKey, "collection" | "id">,
+  version: number,
+  dataJson: string,
+  createdAt: number,
+  updatedAt: number,
+): string {
+  const created = new Date(createdAt).toISOString();
+  const updated = new Date(updatedAt).toISOString();
+  return `{"collection":${JSON.stringify(key.collection)},"id":${JSON.stringify(key.id)},"version":${version},"data":${dataJson},"createdAt":"${created}","updatedAt":"${updated}"}`;
 }
 
 /** The RPC surface of a document's Durable Object; the class implements it and callers see it promisified. */

@@ -6,11 +6,10 @@ import { DurableObject } from "cloudflare:workers";
 import { validateDocument } from "../domain/collections";
 import {
   type DocumentRpc,
-  type Envelope,
+  envelopeJson,
   type HistoryQuery,
   type HistoryResult,
   type ReadResult,
-  toEnvelope,
   type WriteCommand,
   type WriteOutcome,
   type WriteResult,
@@ -65,6 +64,8 @@ export class DocumentObject extends DurableObject<Env> implements DocumentRpc {
   private readonly config: Config;
   private key: DocumentKey | null = null;
   private state: DocumentState | null = null;
+  /** The current state's envelope as JSON text, ready to answer reads with; null when missing or deleted. */
+  private body: string | null = null;
   private nextPruneAt = 0;
 
   constructor(ctx: DurableObjectState, env: Env) {
@@ -84,6 +85,7 @@ export class DocumentObject extends DurableObject<Env> implements DocumentRpc {
     const { result, state } = this.ctx.storage.transactionSync(() => this.writeInTransaction(command, now));
     if (state !== null) {
       this.state = state;
+      this.body = result.kind === "committed" ? result.body : null;
       // Still synchronous, so the alarm commits with the write; then send without making the client wait.
       if (this.alarmAt === null || this.alarmAt > now + SAFETY_ALARM_MS) {
         this.alarmAt = now + SAFETY_ALARM_MS;
@@ -138,12 +140,12 @@ export class DocumentObject extends DurableObject<Env> implements DocumentRpc {
   read(key: DocumentKey, version?: number): ReadResult {
     this.bind(key);
     if (version !== undefined) {
-      const envelope = this.envelopeAt(version);
-      return envelope === null ? { kind: "not-found", deleted: false } : { kind: "found", envelope };
+      const body = this.bodyAt(version);
+      return body === null ? { kind: "not-found", deleted: false } : { kind: "found", version, body };
     }
     const state = this.state;
-    if (state === null || state.data === null) return { kind: "not-found", deleted: state !== null };
-    return { kind: "found", envelope: toEnvelope(key, { ...state, data: state.data }) };
+    if (state === null || this.body === null) return { kind: "not-found", deleted: state !== null };
+    return { kind: "found", version: state.version, body: this.body };
   }
 
   history(key: DocumentKey, query: HistoryQuery): HistoryResult {
@@ -201,8 +203,11 @@ export class DocumentObject extends DurableObject<Env> implements DocumentRpc {
     } else {
       state = decision.state;
       this.persist(command, decision, now);
-      const envelope = state.data === null ? null : toEnvelope(command.key, { ...state, data: state.data });
-      outcome = { kind: "committed", version: state.version, created: decision.created, envelope };
+      const body =
+        decision.serialized === null
+          ? null
+          : envelopeJson(command.key, state.version, decision.serialized, state.createdAt, state.updatedAt);
+      outcome = { kind: "committed", version: state.version, created: decision.created, body };
     }
     if (claim !== undefined) {
       const stored: StoredOutcome =
@@ -254,22 +259,17 @@ export class DocumentObject extends DurableObject<Env> implements DocumentRpc {
 
   private replay(stored: StoredOutcome): WriteOutcome {
     if (stored.kind !== "committed") return stored;
-    return { ...stored, envelope: this.envelopeAt(stored.version) };
+    return { ...stored, body: this.bodyAt(stored.version) };
   }
 
-  /** The document as it was at `version`; null when that version is a deletion or does not exist. */
-  private envelopeAt(version: number): Envelope | null {
+  /** The envelope JSON of the document as it was at `version`; null for a deletion or a version that does not exist. */
+  private bodyAt(version: number): string | null {
     const key = this.key;
     const row = this.ctx.storage.sql
       .exec<EventRow>("SELECT * FROM events WHERE version = ?", version)
       .toArray()[0];
     if (key === null || row === undefined || row.data === null) return null;
-    return toEnvelope(key, {
-      version: row.version,
-      data: JSON.parse(row.data) as JsonObject,
-      createdAt: row.created_at,
-      updatedAt: row.committed_at,
-    });
+    return envelopeJson(key, row.version, row.data, row.created_at, row.committed_at);
   }
 
   /** Forgets expired idempotency keys: at most once an hour from the write path, and on every alarm. */
@@ -291,6 +291,7 @@ export class DocumentObject extends DurableObject<Env> implements DocumentRpc {
         .toArray()[0];
       if (row === undefined) throw new Error(`document ${doc.id}: event ${doc.version} missing from its log`);
       data = JSON.parse(row.data) as JsonObject;
+      this.body = envelopeJson(this.key, doc.version, row.data, doc.created_at, doc.updated_at);
     }
     this.state = { version: doc.version, data, createdAt: doc.created_at, updatedAt: doc.updated_at };
   }

@@ -25,9 +25,12 @@ function renderOutcome(key: DocumentKey, result: WriteResult): Response {
   switch (result.kind) {
     case "committed": {
       const headers: Record<string, string> = { ETag: etagFor(result.version) };
-      if (result.envelope === null) return new Response(null, { status: 204, headers });
+      if (result.body === null) return new Response(null, { status: 204, headers });
       if (result.created) headers.Location = documentLocation(key);
-      return json(result.envelope, result.created ? 201 : 200, headers);
+      return new Response(result.body, {
+        status: result.created ? 201 : 200,
+        headers: { "Content-Type": "application/json", ...headers },
+      });
     }
     case "precondition-failed":
       return problemResponse(
@@ -80,7 +83,10 @@ export function renderRead(key: DocumentKey, result: ReadResult, headers: Record
     for (const [name, value] of Object.entries(headers)) response.headers.set(name, value);
     return response;
   }
-  return json(result.envelope, 200, { ETag: etagFor(result.envelope.version), ...headers });
+  return new Response(result.body, {
+    status: 200,
+    headers: { "Content-Type": "application/json", ETag: etagFor(result.version), ...headers },
+  });
 }
 
 export { json as jsonResponse };

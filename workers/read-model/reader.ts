@@ -4,7 +4,7 @@
  */
 import { type SQL, sql } from "drizzle-orm";
 import { SQLiteAsyncDialect } from "drizzle-orm/sqlite-core";
-import type { Envelope } from "../../domain/commands";
+import { envelopeJson } from "../../domain/commands";
 import type { JsonObject } from "../../domain/json";
 import type { DocumentKey } from "../../domain/keys";
 import type { Filter, Query, SlotValue } from "../../domain/query";
@@ -59,15 +59,15 @@ export async function loadData(archive: R2Bucket, row: { data: string | null; da
   return (await object.json()) as JsonObject;
 }
 
-export async function toEnvelope(archive: R2Bucket, row: DocumentRow): Promise<Envelope> {
-  return {
-    collection: row.collection,
-    id: row.id,
-    version: row.version,
-    data: (await loadData(archive, row)) ?? {},
-    createdAt: new Date(row.created_at).toISOString(),
-    updatedAt: new Date(row.updated_at).toISOString(),
-  };
+/** A row's envelope as JSON text, around the stored state's own JSON (from D1, or R2 for a large state). */
+export async function toEnvelopeJson(archive: R2Bucket, row: DocumentRow): Promise<string> {
+  let data = row.data;
+  if (data === null && row.data_ref !== null) {
+    const object = await archive.get(row.data_ref);
+    if (object === null) throw new Error(`state ${row.data_ref} is missing from R2`);
+    data = await object.text();
+  }
+  return envelopeJson(row, row.version, data ?? "{}", row.created_at, row.updated_at);
 }
 
 export async function readDocument(
