@@ -1,5 +1,5 @@
 /** The contract between the edge Worker and a document's Durable Object: what is asked, what comes back. */
-import type { DocumentState, Rejection, WriteIntent } from "./document";
+import type { Rejection, WriteIntent } from "./document";
 import type { DocumentEvent } from "./events";
 import type { JsonObject } from "./json";
 import type { DocumentKey } from "./keys";

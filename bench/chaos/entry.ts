@@ -6,6 +6,7 @@
 import type { WriteCommand, WriteResult } from "../../domain/commands";
 import type { EventMessage } from "../../domain/event-message";
 import worker, { DocumentObject as ProductionDocumentObject } from "../../workers/index";
+import { seededRandom } from "./random";
 
 interface ChaosVars {
   CHAOS_SEED?: string;
@@ -22,21 +23,9 @@ interface ChaosVars {
 
 type ChaosEnv = Env & ChaosVars;
 
-/** mulberry32: a small seeded generator, one stream per isolate. */
-function generator(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
-
 let random: (() => number) | null = null;
 function chance(env: ChaosVars, name: keyof ChaosVars): boolean {
-  random ??= generator(Number(env.CHAOS_SEED ?? "1") || 1);
+  random ??= seededRandom(Number(env.CHAOS_SEED ?? "1") || 1);
   return random() < Number(env[name] ?? "0");
 }
 

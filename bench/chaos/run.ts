@@ -15,6 +15,7 @@ import {
   summarize,
   type Violation,
 } from "./checker";
+import { seededRandom } from "./random";
 
 const arg = (name: string, fallback: number) =>
   Number(process.argv.find((a) => a.startsWith(`--${name}=`))?.split("=")[1] ?? fallback);
@@ -44,23 +45,11 @@ const spec = (chaos: boolean) => ({
   bindings: { LOG_REQUESTS: "false", CHAOS_SEED: String(settings.seed), ...(chaos ? faults : {}) },
 });
 
-/** A seeded generator for the clients' choices, so a run's workload can be repeated. */
-function generator(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
-
 const clock = () => performance.now();
 let base = "";
 
 async function client(id: number, until: number, ops: Operation[]): Promise<void> {
-  const random = generator(settings.seed * 1000 + id);
+  const random = seededRandom(settings.seed * 1000 + id);
   let n = 0;
   while (clock() < until) {
     const doc = `doc-${Math.floor(random() * settings.docs)}`;

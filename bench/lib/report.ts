@@ -89,7 +89,8 @@ export function renderChart(rows: readonly ReportRow[]): string {
   const bar = (group - 16) / systems.length;
   const y = (v: number) => bottom - (v / max) * (bottom - 30);
   const parts: string[] = [
-    `<svg xmlns="http://www.w3.org/2000/svg" width="${width}" height="${height}" font-family="sans-serif" font-size="11">`,
+    `<svg xmlns="http://www.w3.org/2000/svg" width="${width}" height="${height}" font-family="sans-serif" font-size="11" role="img">`,
+    "<title>Throughput by scenario: Tessera, the platform floor and D1-direct</title>",
     `<rect width="${width}" height="${height}" fill="white"/>`,
     `<text x="${left}" y="18" font-size="13" font-weight="bold">Throughput (req/s, median), higher is better</text>`,
   ];

@@ -11,6 +11,7 @@ import type { JsonObject } from "../../domain/json";
 import worker from "../../workers/index";
 import {
   del,
+  eventually,
   get,
   getEventual,
   jsonPatch,
@@ -48,19 +49,6 @@ interface HistoryEvent {
   committedAt: string;
   idempotencyKey?: string;
   txId?: string;
-}
-
-/** Retries `fn` (its assertions included) every 100 ms until it passes, for at most 15 s. */
-async function eventually<T>(fn: () => Promise<T>, timeoutMs = 15_000): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    try {
-      return await fn();
-    } catch (error) {
-      if (Date.now() > deadline) throw error;
-      await new Promise((resolve) => setTimeout(resolve, 100));
-    }
-  }
 }
 
 type Params = Record<string, string | number>;

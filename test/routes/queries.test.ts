@@ -9,7 +9,17 @@ import { SQLiteAsyncDialect } from "drizzle-orm/sqlite-core";
 import { describe, expect, it } from "vitest";
 import { applyCursor, encodeCursor, parseQuery, type Query } from "../../domain/query";
 import { indexFor, querySql } from "../../workers/read-model/reader";
-import { get, getEventual, mergePatch, problem, put, type Sent, send, uniqueId } from "../helpers";
+import {
+  eventually,
+  get,
+  getEventual,
+  mergePatch,
+  problem,
+  put,
+  type Sent,
+  send,
+  uniqueId,
+} from "../helpers";
 
 interface Envelope {
   collection: string;
@@ -31,19 +41,6 @@ interface Todo {
   priority?: number;
   owner?: string;
   done?: boolean;
-}
-
-/** Retries `fn` (its assertions included) every 100 ms until it passes, for at most 15 s. */
-async function eventually<T>(fn: () => Promise<T>, timeoutMs = 15_000): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    try {
-      return await fn();
-    } catch (error) {
-      if (Date.now() > deadline) throw error;
-      await new Promise((resolve) => setTimeout(resolve, 100));
-    }
-  }
 }
 
 const todo = (id: string) => `/v1/todos/${encodeURIComponent(id)}`;
