@@ -31,9 +31,17 @@ export const INLINE_DATA_BYTES = 64 * 1024;
 export const MAX_BATCH_MESSAGES = 100;
 export const MAX_BATCH_BYTES = 200 * 1024;
 
-/** The immutable R2 key of a document's state at a version. */
-export function stateKey(key: DocumentKey, version: number): string {
-  return `states/${key.tenant}/${key.collection}/${encodeURIComponent(key.id)}/${version}.json`;
+/**
+ * The immutable R2 key of the state an event carries. Named by the event's id, not the document's: an id may be
+ * 512 UTF-8 bytes (1,536 characters percent-encoded), over R2's 1,024-byte key limit.
+ */
+export function stateKey(key: Pick<DocumentKey, "tenant" | "collection">, eventId: string): string {
+  return `states/${key.tenant}/${key.collection}/${eventId}.json`;
+}
+
+/** A message's size as the queue counts it: UTF-8 bytes of its JSON, plus room for the envelope. */
+export function messageBytes(message: unknown): number {
+  return new TextEncoder().encode(JSON.stringify(message)).length + 64;
 }
 
 export function isEventMessage(value: unknown): value is EventMessage {

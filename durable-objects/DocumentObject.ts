@@ -104,7 +104,9 @@ export class DocumentObject extends DurableObject<Env> implements DocumentRpc {
     this.alarmAt = null;
     const now = this.clock();
     if (this.key !== null) {
-      await this.flushOutbox(this.key);
+      // A flush that writes keep busy (a hot document) must not hold confirmation back: join it only when idle.
+      if (this.outbox.busy()) void this.flushOutbox(this.key);
+      else await this.flushOutbox(this.key);
       try {
         if ((await this.outbox.confirm(this.key, this.projected, now)) > 0) await this.flushOutbox(this.key);
       } catch (error) {
@@ -161,6 +163,7 @@ export class DocumentObject extends DurableObject<Env> implements DocumentRpc {
     const events: DocumentEvent[] = [];
     let bytes = 0;
     for (const row of rows.slice(0, query.limit)) {
+      // Characters, not bytes: a page may reach 3× this in UTF-8 for non-ASCII states, still far below RPC limits.
       if (events.length > 0 && bytes + (row.data?.length ?? 0) > HISTORY_PAGE_BYTES) break;
       bytes += row.data?.length ?? 0;
       events.push(eventFromRow(this.key ?? key, row));

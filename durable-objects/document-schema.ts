@@ -21,7 +21,8 @@ const MIGRATIONS: readonly string[] = [
   // v2: an outbox row stays, marked sent, until the change feed confirms its event was projected; the queue
   // may lose what it accepted (Miniflare's does on restart), and then the row is sent again.
   `ALTER TABLE outbox ADD COLUMN sent_at INTEGER;
-   ALTER TABLE outbox ADD COLUMN resends INTEGER NOT NULL DEFAULT 0;`,
+   ALTER TABLE outbox ADD COLUMN resends INTEGER NOT NULL DEFAULT 0;
+   CREATE INDEX outbox_unsent ON outbox (version) WHERE sent_at IS NULL;`,
 ];
 
 export const SCHEMA_VERSION = MIGRATIONS.length;

@@ -5,7 +5,13 @@
  * feed still lacks after a while is sent again, so even a queue that loses messages loses no event.
  * Large states are stored in R2 first and travel by reference.
  */
-import { type EventMessage, INLINE_DATA_BYTES, planBatches, stateKey } from "../domain/event-message";
+import {
+  type EventMessage,
+  INLINE_DATA_BYTES,
+  messageBytes,
+  planBatches,
+  stateKey,
+} from "../domain/event-message";
 import type { JsonObject } from "../domain/json";
 import type { DocumentKey } from "../domain/keys";
 import { type EventRow, eventHeader } from "./event-rows";
@@ -25,8 +31,8 @@ const BASE_RETRY_MS = 1_000;
 const MAX_RETRY_MS = 5 * 60_000;
 /** How long a sent event may take to reach the change feed before it is sent again. */
 export const CONFIRM_AFTER_MS = 30_000;
-/** Sends after which an unconfirmed event is left to the dead-letter queue and the operator. */
-const MAX_RESENDS = 10;
+/** Resends back off: the wait doubles with each one, up to this many doublings (30 s → 16 min). */
+const MAX_RESEND_DOUBLINGS = 5;
 
 export class Outbox {
   private flushing: Promise<boolean> | null = null;
@@ -44,15 +50,15 @@ export class Outbox {
     return this.storage.sql
       .exec<{ unsent: number; unconfirmed: number }>(
         `SELECT count(*) FILTER (WHERE sent_at IS NULL) AS unsent,
-                count(*) FILTER (WHERE sent_at IS NOT NULL AND resends < ?) AS unconfirmed FROM outbox`,
-        MAX_RESENDS,
+                count(*) FILTER (WHERE sent_at IS NOT NULL) AS unconfirmed FROM outbox`,
       )
       .one();
   }
 
   /**
-   * Deletes the sent rows whose events the change feed holds, and marks for sending again those sent more than
-   * CONFIRM_AFTER_MS ago that it still lacks. Returns how many are to be sent again.
+   * Deletes the sent rows whose events the change feed holds, and marks for sending again those it still lacks
+   * CONFIRM_AFTER_MS after their send (doubling with each resend, never giving up: an event stays until the read
+   * model has it). Returns how many are to be sent again.
    */
   async confirm(key: DocumentKey, projected: ProjectedVersions, now: number): Promise<number> {
     const sent = this.storage.sql
@@ -68,7 +74,11 @@ export class Outbox {
     );
     const confirmed = sent.filter((r) => found.has(r.version)).map((r) => r.version);
     const lost = sent
-      .filter((r) => !found.has(r.version) && r.sent_at <= now - CONFIRM_AFTER_MS && r.resends < MAX_RESENDS)
+      .filter(
+        (r) =>
+          !found.has(r.version) &&
+          r.sent_at <= now - CONFIRM_AFTER_MS * 2 ** Math.min(r.resends, MAX_RESEND_DOUBLINGS),
+      )
       .map((r) => r.version);
     this.inChunks(confirmed, (marks) => `DELETE FROM outbox WHERE version IN (${marks})`);
     this.inChunks(
@@ -110,6 +120,11 @@ export class Outbox {
    * Sends everything pending. Concurrent callers share one flush; a call that arrives during a flush makes it
    * run once more, so events committed meanwhile are not left behind. Resolves true when the outbox drained.
    */
+  /** Whether a flush is under way (one that a steady stream of writes may keep going). */
+  busy(): boolean {
+    return this.flushing !== null;
+  }
+
   flush(key: DocumentKey): Promise<boolean> {
     if (this.flushing !== null) {
       this.again = true;
@@ -145,7 +160,7 @@ export class Outbox {
   private async sendRows(key: DocumentKey, rows: PendingRow[]): Promise<boolean> {
     try {
       const messages = await Promise.all(rows.map((row) => this.toMessage(key, row)));
-      const batches = planBatches(messages.map((m) => ({ item: m, bytes: JSON.stringify(m).length + 64 })));
+      const batches = planBatches(messages.map((m) => ({ item: m, bytes: messageBytes(m) })));
       for (const batch of batches) {
         await this.send()(batch);
         const sentAt = this.clock();
@@ -177,7 +192,7 @@ export class Outbox {
         row.data.length * 3 > INLINE_DATA_BYTES &&
         new TextEncoder().encode(row.data).length > INLINE_DATA_BYTES
       ) {
-        dataRef = stateKey(key, row.version);
+        dataRef = stateKey(key, row.event_id);
         await this.putState()(dataRef, row.data);
       } else {
         data = JSON.parse(row.data) as JsonObject;

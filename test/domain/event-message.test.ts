@@ -66,21 +66,18 @@ describe("planBatches", () => {
 });
 
 describe("stateKey", () => {
-  it("names the state of a document at a version", () => {
-    expect(stateKey({ tenant: "default", collection: "todos", id: "doc-1" }, 7)).toBe(
-      "states/default/todos/doc-1/7.json",
+  it("names the state an event carries by the event's id, within R2's key limit whatever the document's id", () => {
+    const eventId = "01JD0000000000000000000000";
+    expect(stateKey({ tenant: "default", collection: "todos" }, eventId)).toBe(
+      `states/default/todos/${eventId}.json`,
     );
+    const longest = stateKey({ tenant: "a".repeat(63), collection: "b".repeat(63) }, eventId);
+    expect(new TextEncoder().encode(longest).length).toBeLessThan(1024);
   });
 
-  it("percent-encodes the id", () => {
-    expect(stateKey({ tenant: "default", collection: "todos", id: "a b/ü?#%" }, 3)).toBe(
-      "states/default/todos/a%20b%2F%C3%BC%3F%23%25/3.json",
-    );
-  });
-
-  it("gives an id and its percent-encoded spelling different keys", () => {
-    const key = (id: string) => stateKey({ tenant: "default", collection: "todos", id }, 1);
-    expect(key("a b")).not.toBe(key("a%20b"));
+  it("gives two events different keys", () => {
+    const key = (eventId: string) => stateKey({ tenant: "default", collection: "todos" }, eventId);
+    expect(key("01JD0000000000000000000001")).not.toBe(key("01JD0000000000000000000002"));
   });
 });
 

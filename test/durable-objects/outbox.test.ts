@@ -143,4 +143,28 @@ describe("outbox", () => {
     );
     expect(change?.data).toEqual(data);
   });
+
+  it("projects a large state of a document whose id is 512 bytes of non-ASCII", async () => {
+    const id = "é".repeat(256);
+    const data = { blob: "y".repeat(100_000) };
+    expect((await put(path(id), data)).status).toBe(201);
+    await eventually(async () => {
+      const read = await getEventual(path(id));
+      expect(read.headers.get("read-source")).toBe("read-model");
+      expect((read.body as { data: typeof data }).data).toEqual(data);
+    });
+  });
+
+  it("sends a backlog of non-ASCII states in batches the queue accepts (sized in bytes, not characters)", async () => {
+    const id = uniqueId("cjk");
+    await put(path(id), { n: 0 });
+    await eventually(async () => expect((await getEventual(path(id))).body).toMatchObject({ version: 1 }));
+    const repair = await breakSends(id);
+    // 100 versions of ~3 KB in UTF-8 but ~1,000 characters each: counted in characters they would fit one batch.
+    for (let n = 1; n <= 100; n++) await put(path(id), { n, text: "漢".repeat(1000) });
+    await repair();
+    await runDurableObjectAlarm(stubFor(id));
+    expect((await outboxOf(id)).rows.filter((r) => r.sent_at === null)).toEqual([]);
+    await eventually(async () => expect((await getEventual(path(id))).body).toMatchObject({ version: 101 }));
+  });
 });

@@ -2,7 +2,7 @@
 import { createRoute, type OpenAPIHono, z } from "@hono/zod-openapi";
 import { and, asc, gt, inArray, isNull } from "drizzle-orm";
 import { drizzle } from "drizzle-orm/d1";
-import { type EventMessage, isEventMessage, planBatches } from "../../domain/event-message";
+import { type EventMessage, isEventMessage, messageBytes, planBatches } from "../../domain/event-message";
 import type { AppEnv } from "../app";
 import { publish } from "../events-queue";
 import { badRequest } from "../http/problem";
@@ -14,6 +14,7 @@ import { DeadLetter, Stats } from "../schemas";
 import { JSON_TYPE, problems } from "./openapi";
 
 const REDRIVE_BATCH = 100;
+const REDRIVE_SCAN = 1000;
 
 const routes = [
   createRoute({
@@ -83,35 +84,36 @@ export function registerOperationRoutes(app: OpenAPIHono<AppEnv>): void {
 
   app.post("/v1/_admin/dead-letters/redrive", async (c) => {
     const db = drizzle(c.env.DB);
+    // Scan past bodies that are not events (they stay listed for a person) so they cannot block the rest.
     const pending = await db
       .select()
       .from(deadLetters)
       .where(isNull(deadLetters.redrivenAt))
       .orderBy(asc(deadLetters.receivedAt))
-      .limit(REDRIVE_BATCH);
-    // A body that is not an event can never project; it stays listed for a person to look at.
-    const sendable = pending.flatMap((row) => {
-      const body: unknown = JSON.parse(row.body);
-      return isEventMessage(body)
-        ? [{ item: { id: row.messageId, event: body }, bytes: row.body.length + 64 }]
-        : [];
-    });
+      .limit(REDRIVE_SCAN);
+    const sendable = pending
+      .flatMap((row) => {
+        const body: unknown = JSON.parse(row.body);
+        return isEventMessage(body)
+          ? [{ item: { id: row.messageId, event: body }, bytes: messageBytes(body) }]
+          : [];
+      })
+      .slice(0, REDRIVE_BATCH);
     let redriven = 0;
     for (const batch of planBatches(sendable)) {
       await publish(
         c.env.EVENTS,
         batch.map((b): EventMessage => b.event),
       );
-      // Marked only after the send succeeded: a failed redrive leaves them pending, never lost.
-      await db
-        .update(deadLetters)
-        .set({ redrivenAt: Date.now() })
-        .where(
-          inArray(
-            deadLetters.messageId,
-            batch.map((b) => b.id),
-          ),
-        );
+      // Marked only after the send succeeded, in chunks within D1's 100 bound parameters: a failed redrive
+      // leaves them pending (a second redrive sends them again; the projector is idempotent), never lost.
+      const ids = batch.map((b) => b.id);
+      for (let i = 0; i < ids.length; i += 90) {
+        await db
+          .update(deadLetters)
+          .set({ redrivenAt: Date.now() })
+          .where(inArray(deadLetters.messageId, ids.slice(i, i + 90)));
+      }
       redriven += batch.length;
     }
     const remaining = await db.$count(deadLetters, isNull(deadLetters.redrivenAt));
