@@ -6,6 +6,7 @@
  * Its size is bounded whatever the client writes. It can only err toward the primary: a document whose entry
  * was evicted (or whose bit collides) is read from its object, which is always fresh enough.
  */
+import { decodeBase64Url, encodeBase64Url } from "./base64url";
 import type { DocumentKey } from "./keys";
 import { objectName } from "./keys";
 
@@ -95,21 +96,9 @@ export function requirement(token: ConsistencyToken, key: DocumentKey): number |
   return hasBit(token.evicted, bitOf(hash)) ? "primary" : 0;
 }
 
-function toBase64Url(bytes: Uint8Array): string {
-  return btoa(String.fromCharCode(...bytes))
-    .replaceAll("+", "-")
-    .replaceAll("/", "_")
-    .replace(/=+$/, "");
-}
-
-function fromBase64Url(text: string): Uint8Array {
-  const binary = atob(text.replaceAll("-", "+").replaceAll("_", "/"));
-  return Uint8Array.from(binary, (c) => c.charCodeAt(0));
-}
-
 export function encodeToken(token: ConsistencyToken): string {
-  const body = JSON.stringify({ e: token.entries, x: toBase64Url(token.evicted), b: token.bookmark });
-  return PREFIX + toBase64Url(new TextEncoder().encode(body));
+  const body = JSON.stringify({ e: token.entries, x: encodeBase64Url(token.evicted), b: token.bookmark });
+  return PREFIX + encodeBase64Url(new TextEncoder().encode(body));
 }
 
 const MAX_TOKEN_LENGTH = 4096;
@@ -118,7 +107,7 @@ const MAX_TOKEN_LENGTH = 4096;
 export function decodeToken(text: string): ConsistencyToken | null {
   if (!text.startsWith(PREFIX) || text.length > MAX_TOKEN_LENGTH) return null;
   try {
-    const raw: unknown = JSON.parse(new TextDecoder().decode(fromBase64Url(text.slice(PREFIX.length))));
+    const raw: unknown = JSON.parse(new TextDecoder().decode(decodeBase64Url(text.slice(PREFIX.length))));
     if (typeof raw !== "object" || raw === null) return null;
     const { e, x, b } = raw as { e?: unknown; x?: unknown; b?: unknown };
     if (!Array.isArray(e) || e.length > MAX_ENTRIES || typeof x !== "string") return null;
@@ -127,9 +116,10 @@ export function decodeToken(text: string): ConsistencyToken | null {
       if (!Array.isArray(item) || typeof item[0] !== "string" || !Number.isSafeInteger(item[1])) return null;
       entries.push([item[0], item[1] as number]);
     }
-    const evicted = fromBase64Url(x);
+    const evicted = decodeBase64Url(x);
     if (evicted.length !== SUMMARY_BITS / 8) return null;
-    if (b !== undefined && typeof b !== "string") return null;
+    // D1 bookmarks are short tokens of this alphabet; anything else never reaches D1.
+    if (b !== undefined && (typeof b !== "string" || !/^[A-Za-z0-9._:-]{1,256}$/.test(b))) return null;
     return { entries, evicted, ...(b === undefined ? {} : { bookmark: b }) };
   } catch {
     return null;

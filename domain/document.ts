@@ -3,7 +3,7 @@
  * Pure: no storage, no clock of its own. The Durable Object persists what this decides.
  */
 import type { EventType } from "./events";
-import { byteLength, depthOf, isObject, type JsonObject, MAX_DEPTH } from "./json";
+import { byteLength, depthOf, hasNonFiniteNumber, isObject, type JsonObject, MAX_DEPTH } from "./json";
 import { applyJsonPatch, type PatchFailureCode, type PatchOperation } from "./patch/json-patch";
 import { applyMergePatch } from "./patch/merge-patch";
 import { evaluatePreconditions, type Preconditions } from "./preconditions";
@@ -114,7 +114,10 @@ export function decide(
     if (operation.type === "merge-patch") {
       next = applyMergePatch(current.data, operation.patch);
     } else {
-      const patched = applyJsonPatch(current.data, operation.operations);
+      const patched = applyJsonPatch(current.data, operation.operations, limits.maxDocumentBytes);
+      if (!patched.ok && patched.code === "patch-result-too-large") {
+        return reject({ kind: "invalid", code: "document-too-large", detail: patched.detail });
+      }
       if (!patched.ok) {
         return reject({
           kind: "conflict",
@@ -149,6 +152,12 @@ export function checkDocument(value: unknown, limits: Limits): DocumentCheck {
   }
   if (depthOf(value) > MAX_DEPTH) {
     return invalid("document-too-deep", `a document may nest at most ${MAX_DEPTH} levels`);
+  }
+  if (hasNonFiniteNumber(value)) {
+    return invalid(
+      "document-invalid",
+      "numbers must be finite (a literal such as 1e400 overflows to infinity)",
+    );
   }
   const serialized = JSON.stringify(value);
   const bytes = byteLength(serialized);

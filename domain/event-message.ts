@@ -2,7 +2,7 @@
  * What travels on the events queue: one committed event, state-carrying. A state too large for a queue message
  * (or a D1 statement) travels by reference: `dataRef` names an immutable R2 object holding it.
  */
-import type { DocumentEvent, EventType } from "./events";
+import type { EventType } from "./events";
 import type { JsonObject } from "./json";
 import type { DocumentKey } from "./keys";
 
@@ -80,21 +80,4 @@ export function planBatches<T>(items: ReadonlyArray<{ item: T; bytes: number }>)
   }
   if (current.length > 0) batches.push(current);
   return batches;
-}
-
-/** The event as the change feed and history present it. */
-export function toDocumentEvent(message: EventMessage, data: JsonObject | null): DocumentEvent {
-  const base = {
-    eventId: message.eventId,
-    tenant: message.tenant,
-    collection: message.collection,
-    id: message.id,
-    version: message.version,
-    committedAt: new Date(message.committedAt).toISOString(),
-    ...(message.idempotencyKey === undefined ? {} : { idempotencyKey: message.idempotencyKey }),
-    ...(message.txId === undefined ? {} : { txId: message.txId }),
-  };
-  return message.type === "delete" || data === null
-    ? { ...base, type: "delete", data: null }
-    : { ...base, type: message.type, data };
 }

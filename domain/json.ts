@@ -36,6 +36,22 @@ export function depthOf(value: unknown): number {
   return max;
 }
 
+/**
+ * Whether a parsed value holds a number JSON cannot carry: JSON.parse reads 1e400 as Infinity, which would be
+ * stored as null while the object kept Infinity in memory. Iterative, like depthOf.
+ */
+export function hasNonFiniteNumber(value: unknown): boolean {
+  const stack: unknown[] = [value];
+  while (stack.length > 0) {
+    const node = stack.pop();
+    if (typeof node === "number" && !Number.isFinite(node)) return true;
+    if (typeof node !== "object" || node === null) continue;
+    // One push per child: spreading a 500,000-element array into push() would overflow the stack.
+    for (const child of Array.isArray(node) ? node : Object.values(node)) stack.push(child);
+  }
+  return false;
+}
+
 /** Sets an own property, even one named `__proto__`, without touching the prototype chain. */
 export function setOwn(target: JsonObject, key: string, value: JsonValue): void {
   Object.defineProperty(target, key, { value, writable: true, enumerable: true, configurable: true });

@@ -2,6 +2,7 @@
  * Queries on the read model: `where[field]=v`, `where[field][op]=v`, `order=-field`, `limit`, `cursor`,
  * checked against the collection's declared indexes. Pure: the Worker compiles the result to SQL.
  */
+import { decodeBase64Url, encodeBase64Url } from "./base64url";
 import { collectionConfig, type FieldType, indexedFields } from "./collections";
 
 export const OPERATORS = ["eq", "ne", "gt", "gte", "lt", "lte", "in", "prefix"] as const;
@@ -29,6 +30,7 @@ export const DEFAULT_QUERY_LIMIT = 50;
 export const MAX_QUERY_LIMIT = 200;
 const MAX_FILTERS = 8;
 const MAX_IN_VALUES = 50;
+const MAX_FILTER_VALUES = 90;
 
 export type QueryParse = { ok: true; query: Query } | { ok: false; code: string; detail: string };
 
@@ -74,6 +76,9 @@ export function parseQuery(collection: string, params: URLSearchParams): QueryPa
     filters.push({ field, slot: declared.slot, op, values });
   }
   if (filters.length > MAX_FILTERS) return bad(`at most ${MAX_FILTERS} filters`);
+  // D1 binds at most 100 parameters per statement; tenant, collection, cursor and limit take up to 6.
+  const bound = filters.reduce((n, f) => n + (f.op === "prefix" ? 2 : f.values.length), 0);
+  if (bound > MAX_FILTER_VALUES) return bad(`a query may compare at most ${MAX_FILTER_VALUES} values in all`);
 
   const defaults = collectionConfig(collection).defaults ?? {};
   const orderRaw = params.get("order") ?? defaults.order ?? "id";
@@ -103,19 +108,13 @@ export function queryShape(query: Query): string {
 /** Opaque cursor: the last row's (order value, id), bound to the query's shape. */
 export function encodeCursor(query: Query, last: { value: SlotValue | null; id: string }): string {
   const json = JSON.stringify({ s: shapeHash(queryShape(query)), v: last.value, i: last.id });
-  return btoa(String.fromCharCode(...new TextEncoder().encode(json)))
-    .replaceAll("+", "-")
-    .replaceAll("/", "_")
-    .replace(/=+$/, "");
+  return encodeBase64Url(new TextEncoder().encode(json));
 }
 
 /** The query continued after `cursor`; null when the cursor is malformed or belongs to another query. */
 export function applyCursor(query: Query, cursor: string): Query | null {
   try {
-    const binary = atob(cursor.replaceAll("-", "+").replaceAll("_", "/"));
-    const raw: unknown = JSON.parse(
-      new TextDecoder().decode(Uint8Array.from(binary, (ch) => ch.charCodeAt(0))),
-    );
+    const raw: unknown = JSON.parse(new TextDecoder().decode(decodeBase64Url(cursor)));
     if (typeof raw !== "object" || raw === null) return null;
     const { s, v, i } = raw as { s?: unknown; v?: unknown; i?: unknown };
     if (s !== shapeHash(queryShape(query)) || typeof i !== "string") return null;

@@ -19,7 +19,8 @@ export type PatchFailureCode =
   | "patch-path-not-found"
   | "patch-invalid-target"
   | "patch-not-a-number"
-  | "patch-bound-exceeded";
+  | "patch-bound-exceeded"
+  | "patch-result-too-large";
 
 export type PatchResult =
   | { ok: true; value: JsonValue }
@@ -104,10 +105,29 @@ class PatchFailure {
 }
 
 /** Applies every operation or none: works on a copy and returns the new document, or why it cannot apply. */
-export function applyJsonPatch(document: JsonValue, operations: readonly PatchOperation[]): PatchResult {
+export function applyJsonPatch(
+  document: JsonValue,
+  operations: readonly PatchOperation[],
+  maxCopiedChars = Number.POSITIVE_INFINITY,
+): PatchResult {
   let root = cloneJson(document);
+  // Only `copy` can grow a document beyond what the patch itself carries (each can double it): bound what it
+  // copies so a few bytes of patch cannot exhaust memory before the final size check.
+  let copied = 0;
   try {
-    for (const operation of operations) root = applyOne(root, operation);
+    for (const operation of operations) {
+      if (operation.op === "copy") {
+        copied += JSON.stringify(valueAt(root, operation.from)).length;
+        if (copied > maxCopiedChars) {
+          throw new PatchFailure(
+            "patch-result-too-large",
+            "the patch copies more than the size limit",
+            operation.path,
+          );
+        }
+      }
+      root = applyOne(root, operation);
+    }
     return { ok: true, value: root };
   } catch (error) {
     if (error instanceof PatchFailure) {

@@ -236,7 +236,8 @@ describe("encodeToken and decodeToken", () => {
         fc.array(fc.tuple(fc.string({ unit: "grapheme", minLength: 1, maxLength: 20 }), fc.maxSafeNat()), {
           maxLength: 80,
         }),
-        fc.option(fc.string({ unit: "grapheme", maxLength: 80 }), { nil: undefined }),
+        // Bookmarks as D1 issues them: a short token of letters, digits and . _ : -
+        fc.option(fc.stringMatching(/^[A-Za-z0-9._:-]{1,80}$/), { nil: undefined }),
         (sequence, bookmark) => {
           const token = withBookmark(written(sequence), bookmark);
           const text = encodeToken(token);
@@ -282,9 +283,9 @@ describe("encodeToken and decodeToken", () => {
   });
 
   it("rejects a token longer than 4,096 characters that would otherwise decode", () => {
-    const body = (bookmark: string) => forge({ e: [], x: EMPTY_SUMMARY, b: bookmark });
-    const fits = body("b".repeat(2900));
-    const tooLong = body("b".repeat(3200));
+    const body = (filler: string) => forge({ e: [[filler, 1]], x: EMPTY_SUMMARY });
+    const fits = body("h".repeat(2900));
+    const tooLong = body("h".repeat(3200));
     expect(fits.length).toBeLessThanOrEqual(4096);
     expect(decodeToken(fits)).not.toBeNull();
     expect(tooLong.length).toBeGreaterThan(4096);
@@ -315,5 +316,14 @@ describe("withBookmark", () => {
   it("keeps the token's writes when it takes a bookmark", () => {
     const token = withBookmark(recordWrite(emptyToken(), doc("bm-writes"), 4), BOOKMARK_A);
     expect(requirement(token, doc("bm-writes"))).toBe(4);
+  });
+});
+
+describe("the bookmark a token carries", () => {
+  it("refuses a token whose bookmark is not a D1 bookmark, so it never reaches D1", () => {
+    const forged = encodeToken({ ...emptyToken(), bookmark: "a bookmark; DROP TABLE" });
+    expect(decodeToken(forged)).toBeNull();
+    const fine = encodeToken({ ...emptyToken(), bookmark: "00000085-0000024c-00004c6d-8e61117bf38d7adb" });
+    expect(decodeToken(fine)?.bookmark).toBe("00000085-0000024c-00004c6d-8e61117bf38d7adb");
   });
 });

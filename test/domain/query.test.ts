@@ -303,3 +303,22 @@ describe("cursors", () => {
     expect(applyCursor(ordered, base64(JSON.stringify({ s: shape, v: 3, i: "doc-9" })))).not.toBeNull();
   });
 });
+
+describe("limits that keep a valid-looking query within D1", () => {
+  it("refuses, with a 400, a query comparing more values than one D1 statement can bind", () => {
+    const fifty = (prefix: string) => Array.from({ length: 50 }, (_, i) => `${prefix}${i}`).join(",");
+    const result = parseQuery(
+      "todos",
+      new URLSearchParams({ "where[status][in]": fifty("s"), "where[owner][in]": fifty("o") }),
+    );
+    expect(result).toMatchObject({ ok: false, code: "invalid-query" });
+  });
+
+  it("encodes a cursor over a 200 KB order value without overflowing the stack", () => {
+    const parsed = parseQuery("todos", new URLSearchParams({ order: "owner" }));
+    if (!parsed.ok) throw new Error("the query should parse");
+    const value = "o".repeat(200_000);
+    const cursor = encodeCursor(parsed.query, { value, id: "x" });
+    expect(applyCursor(parsed.query, cursor)?.after).toEqual({ value, id: "x" });
+  });
+});

@@ -161,3 +161,41 @@ describe("bad input", () => {
     expect(({} as Record<string, unknown>).more).toBeUndefined();
   });
 });
+
+describe("bad input that could hurt the service", () => {
+  const json = { "content-type": "application/json" };
+
+  it("refuses a JSON Patch that copies its way past the size limit, before memory grows, and changes nothing", async () => {
+    const id = uniqueId();
+    await put(path(id), { original: true, pad: "x".repeat(1000) });
+    const doubling = Array.from({ length: 40 }, (_, i) => ({ op: "copy", from: "", path: `/c${i}` }));
+    const res = await send(path(id), {
+      method: "PATCH",
+      headers: { "content-type": "application/json-patch+json" },
+      body: JSON.stringify(doubling),
+    });
+    expect(res.status).toBe(422);
+    expect(problem(res).code).toBe("document-too-large");
+    expect((await get(path(id))).body).toMatchObject({ version: 1, data: { original: true } });
+  });
+
+  it("answers 422 for a number that overflows to infinity, so memory and storage never disagree", async () => {
+    const id = uniqueId();
+    await put(path(id), { original: true });
+    await expectRefusedAndUnchanged(
+      id,
+      { method: "PUT", headers: json, body: '{"x":1e400}' },
+      422,
+      "document-invalid",
+    );
+  });
+
+  it("accepts a flat array of half a million numbers without overflowing the stack", async () => {
+    const res = await send(path(uniqueId()), {
+      method: "PUT",
+      headers: json,
+      body: `{"xs":[${"1,".repeat(499_999)}1]}`,
+    });
+    expect(res.status).toBe(201);
+  });
+});

@@ -93,20 +93,3 @@ export async function requestFingerprint(parts: {
   const digest = await crypto.subtle.digest("SHA-256", new TextEncoder().encode(text));
   return [...new Uint8Array(digest)].map((b) => b.toString(16).padStart(2, "0")).join("");
 }
-
-const INTEGER = /^(0|[1-9][0-9]{0,14})$/;
-
-/** A non-negative integer query parameter, or the fallback when absent; 400 when present and not one. */
-export function integerParam(
-  value: string | undefined,
-  name: string,
-  fallback: number,
-  max?: number,
-): number {
-  if (value === undefined) return fallback;
-  if (!INTEGER.test(value)) throw badRequest("invalid-query", `${name} must be a non-negative integer`);
-  const n = Number(value);
-  if (max !== undefined && n > max)
-    throw badRequest("invalid-query", `${name} must be at most ${max}`, { max });
-  return n;
-}

@@ -5,7 +5,7 @@ import { drizzle } from "drizzle-orm/d1";
 import { type EventMessage, isEventMessage, messageBytes, planBatches } from "../../domain/event-message";
 import type { AppEnv } from "../app";
 import { publish } from "../events-queue";
-import { badRequest } from "../http/problem";
+import { badRequest, unavailable } from "../http/problem";
 import { jsonResponse } from "../http/render";
 import { methodNotAllowed } from "../middleware/method-not-allowed";
 import { readStats } from "../read-model/reader";
@@ -55,7 +55,14 @@ const routes = [
 export function registerOperationRoutes(app: OpenAPIHono<AppEnv>): void {
   for (const route of routes) app.openAPIRegistry.registerPath(route);
 
-  app.get("/v1/_stats", async (c) => jsonResponse(await readStats(c.env.DB), 200, {}));
+  app.get("/v1/_stats", async (c) => {
+    try {
+      return jsonResponse(await readStats(c.env.DB), 200, {});
+    } catch (error) {
+      console.warn(JSON.stringify({ level: "warn", msg: "stats read failed", error: String(error) }));
+      throw unavailable("read-model-unavailable", "the read model did not answer; retry later", 1);
+    }
+  });
   app.all("/v1/_stats", methodNotAllowed(["GET", "HEAD"]));
 
   app.get("/v1/_admin/dead-letters", async (c) => {
