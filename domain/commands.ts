@@ -1,8 +1,9 @@
 /** The contract between the edge Worker and a document's Durable Object: what is asked, what comes back. */
-import type { Rejection, WriteIntent } from "./document";
+import type { Rejection } from "./document";
 import type { DocumentEvent } from "./events";
 import type { JsonObject } from "./json";
 import type { DocumentKey } from "./keys";
+import type { MalformedBody, WriteRequest } from "./write-request";
 
 /** What every successful read or write returns. */
 export interface Envelope {
@@ -14,18 +15,6 @@ export interface Envelope {
   readonly updatedAt: string;
 }
 
-export interface IdempotencyClaim {
-  readonly key: string;
-  /** Digest of what makes two requests "the same" (method, media type, canonical JSON body). */
-  readonly fingerprint: string;
-}
-
-export interface WriteCommand extends WriteIntent {
-  readonly key: DocumentKey;
-  readonly idempotency?: IdempotencyClaim;
-  readonly txId?: string;
-}
-
 export type WriteOutcome =
   | {
       readonly kind: "committed";
@@ -35,6 +24,7 @@ export type WriteOutcome =
       readonly body: string | null;
     }
   | Rejection
+  | MalformedBody
   | { readonly kind: "idempotency-key-reused" };
 
 /** A write's outcome plus whether it was replayed from an earlier request with the same Idempotency-Key. */
@@ -71,7 +61,7 @@ export function envelopeJson(
 
 /** The RPC surface of a document's Durable Object; the class implements it and callers see it promisified. */
 export interface DocumentRpc {
-  write(command: WriteCommand): WriteResult;
+  write(request: WriteRequest): WriteResult | Promise<WriteResult>;
   read(key: DocumentKey, version?: number): ReadResult;
   history(key: DocumentKey, query: HistoryQuery): HistoryResult;
 }

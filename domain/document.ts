@@ -3,7 +3,7 @@
  * Pure: no storage, no clock of its own. The Durable Object persists what this decides.
  */
 import type { EventType } from "./events";
-import { byteLength, depthOf, hasNonFiniteNumber, isObject, type JsonObject, MAX_DEPTH } from "./json";
+import { isObject, type JsonObject, type JsonValue, MAX_DEPTH, measureJson, utf8Length } from "./json";
 import { applyJsonPatch, type PatchFailureCode, type PatchOperation } from "./patch/json-patch";
 import { applyMergePatch } from "./patch/merge-patch";
 import { evaluatePreconditions, type Preconditions } from "./preconditions";
@@ -18,7 +18,8 @@ export interface DocumentState {
 }
 
 export type WriteOperation =
-  | { readonly type: "put"; readonly data: JsonObject }
+  /** The body as parsed: decide() checks that it is a document (an object, within the limits). */
+  | { readonly type: "put"; readonly data: JsonValue }
   | { readonly type: "merge-patch"; readonly patch: JsonObject }
   | { readonly type: "json-patch"; readonly operations: PatchOperation[] }
   | { readonly type: "delete" };
@@ -47,7 +48,12 @@ export type Rejection =
       readonly pointer?: string;
     };
 
-type InvalidCode = "document-not-object" | "document-too-large" | "document-too-deep" | "document-invalid";
+type InvalidCode =
+  | "document-not-object"
+  | "document-too-large"
+  | "document-too-deep"
+  | "document-invalid"
+  | "patch-not-object";
 
 export type Decision =
   | {
@@ -150,17 +156,18 @@ export function checkDocument(value: unknown, limits: Limits): DocumentCheck {
   if (!isObject(value)) {
     return invalid("document-not-object", "a document must be a JSON object");
   }
-  if (depthOf(value) > MAX_DEPTH) {
+  const shape = measureJson(value, MAX_DEPTH);
+  if (shape.depth > MAX_DEPTH) {
     return invalid("document-too-deep", `a document may nest at most ${MAX_DEPTH} levels`);
   }
-  if (hasNonFiniteNumber(value)) {
+  if (!shape.finite) {
     return invalid(
       "document-invalid",
       "numbers must be finite (a literal such as 1e400 overflows to infinity)",
     );
   }
   const serialized = JSON.stringify(value);
-  const bytes = byteLength(serialized);
+  const bytes = utf8Length(serialized, limits.maxDocumentBytes);
   if (bytes > limits.maxDocumentBytes) {
     return invalid(
       "document-too-large",

@@ -2,9 +2,11 @@
  * What travels on the events queue: one committed event, state-carrying. A state too large for a queue message
  * (or a D1 statement) travels by reference: `dataRef` names an immutable R2 object holding it.
  */
+import { INDEX_SLOT_COUNT } from "./collections";
 import type { EventType } from "./events";
-import type { JsonObject } from "./json";
 import type { DocumentKey } from "./keys";
+
+export type IndexSlots = ReadonlyArray<string | number | null>;
 
 export interface EventMessage {
   readonly v: 1;
@@ -18,9 +20,14 @@ export interface EventMessage {
   readonly committedAt: number;
   /** Epoch ms when this incarnation of the document was created. */
   readonly createdAt: number;
-  /** The new state inline, or null for a delete or when it is in R2 (`dataRef`). */
-  readonly data: JsonObject | null;
+  /**
+   * The new state as JSON text, passed through as the object stored it (no party parses it on the way); null for
+   * a delete or when it is in R2 (`dataRef`).
+   */
+  readonly data: string | null;
   readonly dataRef?: string;
+  /** The state's index slot values (k0..k3), computed at commit; empty when none is set. */
+  readonly index: IndexSlots;
   readonly idempotencyKey?: string;
   readonly txId?: string;
 }
@@ -59,8 +66,11 @@ export function isEventMessage(value: unknown): value is EventMessage {
     Number.isFinite(m.createdAt) &&
     (m.idempotencyKey === undefined || typeof m.idempotencyKey === "string") &&
     (m.txId === undefined || typeof m.txId === "string") &&
-    (m.data === null || (typeof m.data === "object" && !Array.isArray(m.data))) &&
-    (m.dataRef === undefined || typeof m.dataRef === "string")
+    (m.data === null || typeof m.data === "string") &&
+    (m.dataRef === undefined || typeof m.dataRef === "string") &&
+    Array.isArray(m.index) &&
+    m.index.length <= INDEX_SLOT_COUNT &&
+    m.index.every((s) => s === null || typeof s === "string" || typeof s === "number")
   );
 }
 

@@ -19,37 +19,41 @@ export function byteLength(text: string): number {
   return encoder.encode(text).length;
 }
 
-/** Nesting depth of a parsed JSON value, computed without recursion so hostile input cannot exhaust the stack. */
-export function depthOf(value: unknown): number {
-  let max = 0;
-  const stack: Array<[unknown, number]> = [[value, 1]];
-  while (stack.length > 0) {
-    const top = stack.pop();
-    if (top === undefined) break;
-    const [node, depth] = top;
-    if (typeof node !== "object" || node === null) continue;
-    if (depth > max) max = depth;
-    if (max > MAX_DEPTH) return max;
-    const children = Array.isArray(node) ? node : Object.values(node);
-    for (const child of children) stack.push([child, depth + 1]);
-  }
-  return max;
+/**
+ * The UTF-8 length of `text` when it could exceed `limit`; otherwise its UTF-16 length, which is then no larger
+ * than the limit either (a UTF-16 unit is at most 3 UTF-8 bytes). Spares encoding every document to count it.
+ */
+export function utf8Length(text: string, limit: number): number {
+  return text.length * 3 <= limit ? text.length : byteLength(text);
 }
 
 /**
- * Whether a parsed value holds a number JSON cannot carry: JSON.parse reads 1e400 as Infinity, which would be
- * stored as null while the object kept Infinity in memory. Iterative, like depthOf.
+ * A parsed value's nesting depth (exact up to `maxDepth`, then any larger number) and whether every number in it
+ * is finite: JSON.parse reads 1e400 as Infinity, which would be stored as null while memory kept Infinity.
+ * One iterative walk, so hostile input cannot exhaust the stack.
  */
-export function hasNonFiniteNumber(value: unknown): boolean {
-  const stack: unknown[] = [value];
-  while (stack.length > 0) {
-    const node = stack.pop();
-    if (typeof node === "number" && !Number.isFinite(node)) return true;
+export function measureJson(value: unknown, maxDepth: number): { depth: number; finite: boolean } {
+  let depth = 0;
+  let finite = true;
+  const nodes: unknown[] = [value];
+  const depths: number[] = [1];
+  while (nodes.length > 0) {
+    const node = nodes.pop();
+    const level = depths.pop() ?? 1;
+    if (typeof node === "number") {
+      if (!Number.isFinite(node)) finite = false;
+      continue;
+    }
     if (typeof node !== "object" || node === null) continue;
+    if (level > depth) depth = level;
+    if (depth > maxDepth) return { depth, finite };
     // One push per child: spreading a 500,000-element array into push() would overflow the stack.
-    for (const child of Array.isArray(node) ? node : Object.values(node)) stack.push(child);
+    for (const child of Array.isArray(node) ? node : Object.values(node)) {
+      nodes.push(child);
+      depths.push(level + 1);
+    }
   }
-  return false;
+  return { depth, finite };
 }
 
 /** Sets an own property, even one named `__proto__`, without touching the prototype chain. */

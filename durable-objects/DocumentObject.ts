@@ -1,32 +1,40 @@
 /**
  * One Durable Object per document: the single writer for its key. Every write is one RPC and one SQLite
- * transaction (state, version, event, outbox row, idempotency record); the domain decides, this class persists.
+ * transaction (state, version, event, outbox row, idempotency record, the alarm that backs the outbox up);
+ * the domain decides, this class persists.
  */
 import { DurableObject } from "cloudflare:workers";
-import { validateDocument } from "../domain/collections";
+import { indexValues, validateDocument } from "../domain/collections";
 import {
   type DocumentRpc,
   envelopeJson,
   type HistoryQuery,
   type HistoryResult,
   type ReadResult,
-  type WriteCommand,
   type WriteOutcome,
   type WriteResult,
 } from "../domain/commands";
 import { type Config, readConfig } from "../domain/config";
+import { sha256Hex } from "../domain/digest";
 import { type Decision, type DocumentState, decide } from "../domain/document";
 import type { DocumentEvent } from "../domain/events";
 import { type Clock, type IdGenerator, monotonicIds } from "../domain/ids";
 import type { JsonObject } from "../domain/json";
 import { type DocumentKey, sameKey } from "../domain/keys";
+import {
+  fingerprintText,
+  type MalformedBody,
+  type ParsedWrite,
+  parseWrite,
+  type WriteRequest,
+} from "../domain/write-request";
 import { publish } from "../workers/events-queue";
-import { migrate } from "./document-schema";
+import { migrate, SCHEMA_VERSION, schemaVersion } from "./document-schema";
 import { type DocumentRow, type EventRow, eventFromRow } from "./event-rows";
-import { Outbox, type ProjectedVersions, type Publisher, type StateStore } from "./outbox";
+import { Outbox, type OutboxStatus, type ProjectedVersions, type Publisher, type StateStore } from "./outbox";
 
-/** Largest history page in bytes of event data, so a page of large documents stays a sane response. */
-const HISTORY_PAGE_BYTES = 4 * 1024 * 1024;
+/** Largest history page in characters of event data, so a page of large documents stays a sane response. */
+const HISTORY_PAGE_CHARS = 4 * 1024 * 1024;
 const PRUNE_INTERVAL_MS = 60 * 60 * 1000;
 /** The alarm set with every write: if the immediate send does not drain the outbox, this one retries it. */
 const SAFETY_ALARM_MS = 10_000;
@@ -35,6 +43,11 @@ const SAFETY_ALARM_MS = 10_000;
 type StoredOutcome =
   | Exclude<WriteOutcome, { kind: "committed" }>
   | { kind: "committed"; version: number; created: boolean };
+
+/** Thrown to roll back a first write that stores nothing, so that the object keeps no schema for it. */
+class NothingToStore {
+  constructor(readonly result: WriteResult) {}
+}
 
 export class DocumentObject extends DurableObject<Env> implements DocumentRpc {
   /** Injectable for tests: the time every commit and expiry is measured by. */
@@ -53,15 +66,21 @@ export class DocumentObject extends DurableObject<Env> implements DocumentRpc {
       .all<{ version: number }>();
     return new Set(results.map((r) => r.version));
   };
+  /** How long a queue send or R2 upload may take before the outbox counts it as failed. */
+  sendTimeoutMs = 10_000;
   private readonly outbox = new Outbox(
     this.ctx.storage,
     () => this.publish,
     () => this.storeState,
     () => this.clock(),
+    () => this.sendTimeoutMs,
   );
+  /** When the alarm is set for, as far as this incarnation knows (null: none, or unknown after a restart). */
   private alarmAt: number | null = null;
   private readonly newEventId: IdGenerator = monotonicIds(() => this.clock());
   private readonly config: Config;
+  /** The applied schema version; 0 until the first write commits. */
+  private schema = 0;
   private key: DocumentKey | null = null;
   private state: DocumentState | null = null;
   /** The current state's envelope as JSON text, ready to answer reads with; null when missing or deleted. */
@@ -72,26 +91,68 @@ export class DocumentObject extends DurableObject<Env> implements DocumentRpc {
     super(ctx, env);
     this.config = readConfig(env);
     void ctx.blockConcurrencyWhile(async () => {
-      migrate(ctx.storage);
+      const sql = ctx.storage.sql;
+      const version = schemaVersion(sql);
+      if (version === 0) return;
+      if (version < SCHEMA_VERSION) ctx.storage.transactionSync(() => migrate(sql, version));
+      this.schema = SCHEMA_VERSION;
       this.load();
-      this.alarmAt = await ctx.storage.getAlarm();
     });
   }
 
-  /** Applies one write: linearizable, because everything from lookup to commit is synchronous. */
-  write(command: WriteCommand): WriteResult {
-    this.bind(command.key);
+  /**
+   * Applies one write: linearizable, because everything from the idempotency lookup to the commit is
+   * synchronous. Only a write with an Idempotency-Key awaits first, to digest the request it is compared by.
+   */
+  write(request: WriteRequest): WriteResult | Promise<WriteResult> {
+    this.bind(request.key);
+    const parsed = parseWrite(request);
+    if (parsed.kind === "malformed") return { ...parsed, replayed: false };
+    const claimKey = request.idempotencyKey;
+    if (claimKey === undefined) return this.commit(request, parsed, undefined);
+    // A body refused as invalid is compared by its bytes: it may be too deep to put in canonical form.
+    const text =
+      parsed.kind === "write"
+        ? fingerprintText(request, parsed.parsed)
+        : `refused\n${request.body.type}\n${"json" in request.body ? request.body.json : ""}`;
+    return sha256Hex(text).then((fingerprint) =>
+      this.commit(request, parsed, { key: claimKey, fingerprint }),
+    );
+  }
+
+  /** Outbox counters, for tests and diagnostics. */
+  outboxStatus(): OutboxStatus | null {
+    return this.schema === 0 ? null : this.outbox.status();
+  }
+
+  private commit(
+    request: WriteRequest,
+    parsed: Exclude<ParsedWrite, MalformedBody>,
+    claim: { key: string; fingerprint: string } | undefined,
+  ): WriteResult {
     const now = this.clock();
-    const { result, state } = this.ctx.storage.transactionSync(() => this.writeInTransaction(command, now));
+    const fresh = this.schema === 0;
+    const sql = this.ctx.storage.sql;
+    let outcome: { result: WriteResult; state: DocumentState | null; alarm: number | null };
+    try {
+      outcome = this.ctx.storage.transactionSync(() => {
+        if (fresh) migrate(sql, 0);
+        const done = this.writeInTransaction(request, parsed, claim, now);
+        if (fresh && done.state === null && claim === undefined) throw new NothingToStore(done.result);
+        return done;
+      });
+    } catch (error) {
+      if (error instanceof NothingToStore) return error.result;
+      throw error;
+    }
+    this.schema = SCHEMA_VERSION;
+    const { result, state, alarm } = outcome;
+    if (alarm !== null) this.alarmAt = alarm;
     if (state !== null) {
       this.state = state;
       this.body = result.kind === "committed" ? result.body : null;
-      // Still synchronous, so the alarm commits with the write; then send without making the client wait.
-      if (this.alarmAt === null || this.alarmAt > now + SAFETY_ALARM_MS) {
-        this.alarmAt = now + SAFETY_ALARM_MS;
-        void this.ctx.storage.setAlarm(this.alarmAt);
-      }
-      void this.flushOutbox(command.key);
+      // Sent without making the client wait; while a failed send backs off, the retry alarm sends this one too.
+      if (this.outbox.canSend(now)) void this.flushOutbox(request.key);
     }
     return result;
   }
@@ -102,38 +163,43 @@ export class DocumentObject extends DurableObject<Env> implements DocumentRpc {
    */
   override async alarm(): Promise<void> {
     this.alarmAt = null;
+    if (this.schema === 0 || this.key === null) return;
+    const key = this.key;
     const now = this.clock();
-    if (this.key !== null) {
-      // A flush that writes keep busy (a hot document) must not hold confirmation back: join it only when idle.
-      if (this.outbox.busy()) void this.flushOutbox(this.key);
-      else await this.flushOutbox(this.key);
-      try {
-        if ((await this.outbox.confirm(this.key, this.projected, now)) > 0) await this.flushOutbox(this.key);
-      } catch (error) {
-        // The read model is unreachable: the rows stay, and the next alarm asks again.
-        console.warn(
-          JSON.stringify({ level: "warn", msg: "outbox confirmation failed", error: String(error) }),
-        );
-      }
+    // A flush that writes keep busy (a hot document) must not hold confirmation back: join it only when idle.
+    if (this.outbox.busy()) void this.flushOutbox(key);
+    else await this.flushOutbox(key);
+    try {
+      if ((await this.outbox.confirm(key, this.projected, now)) > 0) await this.flushOutbox(key);
+    } catch (error) {
+      // The read model is unreachable: the rows stay, and the next alarm asks again.
+      console.warn(
+        JSON.stringify({ level: "warn", msg: "outbox confirmation failed", error: String(error) }),
+      );
     }
     this.pruneIdempotency(now, true);
-    const { unsent, unconfirmed } = this.outbox.pending();
+    const { unsent, unconfirmed, retryAt } = this.outbox.status();
     let next: number | null;
-    if (unsent > 0) next = now + this.outbox.retryDelay();
+    if (unsent > 0) next = retryAt ?? now + SAFETY_ALARM_MS;
     else if (unconfirmed > 0) next = now + SAFETY_ALARM_MS;
     else
       next = this.ctx.storage.sql
         .exec<{ t: number | null }>("SELECT min(expires_at) AS t FROM idempotency")
         .one().t;
-    if (next !== null && (this.alarmAt === null || next < this.alarmAt)) {
-      this.alarmAt = next;
-      await this.ctx.storage.setAlarm(next);
-    }
+    if (next !== null) await this.scheduleAlarm(next);
+  }
+
+  private async scheduleAlarm(at: number): Promise<void> {
+    if (this.alarmAt !== null && this.alarmAt <= at) return;
+    this.alarmAt = at;
+    await this.ctx.storage.setAlarm(at);
   }
 
   private async flushOutbox(key: DocumentKey): Promise<void> {
     try {
-      await this.outbox.flush(key);
+      if (await this.outbox.flush(key)) return;
+      const { retryAt } = this.outbox.status();
+      if (retryAt !== null) await this.scheduleAlarm(retryAt);
     } catch (error) {
       console.error(JSON.stringify({ level: "error", msg: "outbox flush failed", error: String(error) }));
     }
@@ -153,31 +219,36 @@ export class DocumentObject extends DurableObject<Env> implements DocumentRpc {
   history(key: DocumentKey, query: HistoryQuery): HistoryResult {
     this.bind(key);
     if (this.state === null) return { kind: "not-found" };
-    const rows = this.ctx.storage.sql
-      .exec<EventRow>(
-        "SELECT * FROM events WHERE version > ? ORDER BY version LIMIT ?",
-        query.after,
-        query.limit + 1,
-      )
-      .toArray();
+    const cursor = this.ctx.storage.sql.exec<EventRow>(
+      "SELECT * FROM events WHERE version > ? ORDER BY version LIMIT ?",
+      query.after,
+      query.limit + 1,
+    );
     const events: DocumentEvent[] = [];
-    let bytes = 0;
-    for (const row of rows.slice(0, query.limit)) {
+    let chars = 0;
+    let more = false;
+    for (const row of cursor) {
       // Characters, not bytes: a page may reach 3× this in UTF-8 for non-ASCII states, still far below RPC limits.
-      if (events.length > 0 && bytes + (row.data?.length ?? 0) > HISTORY_PAGE_BYTES) break;
-      bytes += row.data?.length ?? 0;
+      if (
+        events.length === query.limit ||
+        (events.length > 0 && chars + (row.data?.length ?? 0) > HISTORY_PAGE_CHARS)
+      ) {
+        more = true;
+        break;
+      }
+      chars += row.data?.length ?? 0;
       events.push(eventFromRow(this.key ?? key, row));
     }
     const last = events.at(-1);
-    const more = rows.length > events.length;
     return { kind: "found", events, next: more && last !== undefined ? last.version : null };
   }
 
   private writeInTransaction(
-    command: WriteCommand,
+    request: WriteRequest,
+    parsed: Exclude<ParsedWrite, MalformedBody>,
+    claim: { key: string; fingerprint: string } | undefined,
     now: number,
-  ): { result: WriteResult; state: DocumentState | null } {
-    const claim = command.idempotency;
+  ): { result: WriteResult; state: DocumentState | null; alarm: number | null } {
     if (claim !== undefined) {
       const prior = this.ctx.storage.sql
         .exec<{ fingerprint: string; outcome: string }>(
@@ -191,26 +262,36 @@ export class DocumentObject extends DurableObject<Env> implements DocumentRpc {
           prior.fingerprint === claim.fingerprint
             ? { ...this.replay(JSON.parse(prior.outcome) as StoredOutcome), replayed: true }
             : { kind: "idempotency-key-reused", replayed: false };
-        return { result, state: null };
+        return { result, state: null, alarm: null };
       }
     }
     this.pruneIdempotency(now);
-    const decision = decide(this.state, command, now, {
-      maxDocumentBytes: this.config.maxDocumentBytes,
-      validate: (data) => validateDocument(command.key.collection, data),
-    });
     let outcome: WriteOutcome;
     let state: DocumentState | null = null;
+    let alarm: number | null = null;
+    const decision: Decision =
+      parsed.kind === "write"
+        ? decide(this.state, parsed.intent, now, {
+            maxDocumentBytes: this.config.maxDocumentBytes,
+            validate: (data) => validateDocument(request.key.collection, data),
+          })
+        : { kind: "reject", rejection: parsed };
     if (decision.kind === "reject") {
       outcome = decision.rejection;
     } else {
       state = decision.state;
-      this.persist(command, decision, now);
+      this.persist(request, decision, now);
       const body =
         decision.serialized === null
           ? null
-          : envelopeJson(command.key, state.version, decision.serialized, state.createdAt, state.updatedAt);
+          : envelopeJson(request.key, state.version, decision.serialized, state.createdAt, state.updatedAt);
       outcome = { kind: "committed", version: state.version, created: decision.created, body };
+      // The alarm backs the immediate send up (an eviction or crash before it); set in this transaction, so a
+      // committed event always has one. While a failed send backs off, its retry alarm is already set.
+      if (this.outbox.canSend(now) && (this.alarmAt === null || this.alarmAt > now + SAFETY_ALARM_MS)) {
+        alarm = now + SAFETY_ALARM_MS;
+        void this.ctx.storage.setAlarm(alarm);
+      }
     }
     if (claim !== undefined) {
       const stored: StoredOutcome =
@@ -225,11 +306,11 @@ export class DocumentObject extends DurableObject<Env> implements DocumentRpc {
         now + this.config.idempotencyTtlMs,
       );
     }
-    return { result: { ...outcome, replayed: false }, state };
+    return { result: { ...outcome, replayed: false }, state, alarm };
   }
 
-  private persist(command: WriteCommand, decision: Extract<Decision, { kind: "commit" }>, now: number): void {
-    const { key } = command;
+  private persist(request: WriteRequest, decision: Extract<Decision, { kind: "commit" }>, now: number): void {
+    const { key } = request;
     const { state } = decision;
     const sql = this.ctx.storage.sql;
     sql.exec(
@@ -254,10 +335,10 @@ export class DocumentObject extends DurableObject<Env> implements DocumentRpc {
       decision.serialized,
       now,
       state.createdAt,
-      command.idempotency?.key ?? null,
-      command.txId ?? null,
+      request.idempotencyKey ?? null,
+      request.txId ?? null,
     );
-    sql.exec("INSERT INTO outbox (version) VALUES (?)", state.version);
+    this.outbox.add(state.version, indexValues(key.collection, state.data));
   }
 
   private replay(stored: StoredOutcome): WriteOutcome {
@@ -268,10 +349,11 @@ export class DocumentObject extends DurableObject<Env> implements DocumentRpc {
   /** The envelope JSON of the document as it was at `version`; null for a deletion or a version that does not exist. */
   private bodyAt(version: number): string | null {
     const key = this.key;
+    if (key === null || this.schema === 0) return null;
     const row = this.ctx.storage.sql
       .exec<EventRow>("SELECT * FROM events WHERE version = ?", version)
       .toArray()[0];
-    if (key === null || row === undefined || row.data === null) return null;
+    if (row === undefined || row.data === null) return null;
     return envelopeJson(key, row.version, row.data, row.created_at, row.committed_at);
   }
 
@@ -284,17 +366,18 @@ export class DocumentObject extends DurableObject<Env> implements DocumentRpc {
 
   private load(): void {
     const sql = this.ctx.storage.sql;
-    const doc = sql.exec<DocumentRow>("SELECT * FROM document").toArray()[0];
+    const doc = sql
+      .exec<DocumentRow & { data: string | null }>(
+        "SELECT d.*, e.data FROM document d LEFT JOIN events e ON e.version = d.version",
+      )
+      .toArray()[0];
     if (doc === undefined) return;
     this.key = { tenant: doc.tenant, collection: doc.collection, id: doc.id };
     let data: JsonObject | null = null;
     if (doc.deleted === 0) {
-      const row = sql
-        .exec<{ data: string }>("SELECT data FROM events WHERE version = ?", doc.version)
-        .toArray()[0];
-      if (row === undefined) throw new Error(`document ${doc.id}: event ${doc.version} missing from its log`);
-      data = JSON.parse(row.data) as JsonObject;
-      this.body = envelopeJson(this.key, doc.version, row.data, doc.created_at, doc.updated_at);
+      if (doc.data === null) throw new Error(`document ${doc.id}: event ${doc.version} missing from its log`);
+      data = JSON.parse(doc.data) as JsonObject;
+      this.body = envelopeJson(this.key, doc.version, doc.data, doc.created_at, doc.updated_at);
     }
     this.state = { version: doc.version, data, createdAt: doc.created_at, updatedAt: doc.updated_at };
   }

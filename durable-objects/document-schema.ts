@@ -1,45 +1,82 @@
 /**
- * SQLite schema of a DocumentObject, as versioned migrations applied in the constructor.
- * PRAGMA user_version is unavailable in Durable Objects, so the applied version lives in `_schema`.
+ * SQLite schema of a DocumentObject, as versioned migrations. PRAGMA user_version is unavailable in Durable
+ * Objects, so the applied version lives in `_schema`. An object that has never committed a write has no tables at
+ * all: reads and refused writes leave nothing behind, and the first write creates the schema in its transaction.
  */
 
-const MIGRATIONS: readonly string[] = [
-  // v1: the document's current version, its append-only event log (which holds every state, the current one
-  // included, so a state is written once per write), the outbox of events not yet sent, idempotency records.
-  `CREATE TABLE document (
-     singleton INTEGER PRIMARY KEY CHECK (singleton = 1),
-     tenant TEXT NOT NULL, collection TEXT NOT NULL, id TEXT NOT NULL,
-     version INTEGER NOT NULL, deleted INTEGER NOT NULL,
-     created_at INTEGER NOT NULL, updated_at INTEGER NOT NULL);
-   CREATE TABLE events (
-     version INTEGER PRIMARY KEY, event_id TEXT NOT NULL, type TEXT NOT NULL, data TEXT,
-     committed_at INTEGER NOT NULL, created_at INTEGER NOT NULL, idempotency_key TEXT, tx_id TEXT);
-   CREATE TABLE outbox (version INTEGER PRIMARY KEY, attempts INTEGER NOT NULL DEFAULT 0);
-   CREATE TABLE idempotency (
-     key TEXT PRIMARY KEY, fingerprint TEXT NOT NULL, outcome TEXT NOT NULL, expires_at INTEGER NOT NULL);
-   CREATE INDEX idempotency_expiry ON idempotency (expires_at);`,
-  // v2: an outbox row stays, marked sent, until the change feed confirms its event was projected; the queue
-  // may lose what it accepted (Miniflare's does on restart), and then the row is sent again.
+/** The current schema, which an object's first write creates. */
+const CURRENT = `
+  CREATE TABLE _schema (version INTEGER NOT NULL);
+  CREATE TABLE document (
+    singleton INTEGER PRIMARY KEY CHECK (singleton = 1),
+    tenant TEXT NOT NULL, collection TEXT NOT NULL, id TEXT NOT NULL,
+    version INTEGER NOT NULL, deleted INTEGER NOT NULL,
+    created_at INTEGER NOT NULL, updated_at INTEGER NOT NULL);
+  CREATE TABLE events (
+    version INTEGER PRIMARY KEY, event_id TEXT NOT NULL, type TEXT NOT NULL, data TEXT,
+    committed_at INTEGER NOT NULL, created_at INTEGER NOT NULL, idempotency_key TEXT, tx_id TEXT);
+  CREATE TABLE outbox (version INTEGER PRIMARY KEY, slots TEXT);
+  CREATE TABLE idempotency (
+    key TEXT PRIMARY KEY, fingerprint TEXT NOT NULL, outcome TEXT NOT NULL, expires_at INTEGER NOT NULL);
+  CREATE INDEX idempotency_expiry ON idempotency (expires_at);`;
+
+/**
+ * How objects created by an older version reach the current schema: UPGRADES[n] takes version n + 1 to n + 2.
+ * The document schema test checks that applying them to version 1 gives exactly CURRENT.
+ */
+const UPGRADES: readonly string[] = [
+  // v2: an outbox row stayed, marked sent, until the change feed confirmed its event (see v3).
   `ALTER TABLE outbox ADD COLUMN sent_at INTEGER;
    ALTER TABLE outbox ADD COLUMN resends INTEGER NOT NULL DEFAULT 0;
    CREATE INDEX outbox_unsent ON outbox (version) WHERE sent_at IS NULL;`,
+  // v3: which rows were sent, and how often sends failed, are kept in memory (a second commit per write cost
+  // more than forgetting them, which only resends); the row carries the index values computed at commit.
+  `DROP INDEX outbox_unsent;
+   ALTER TABLE outbox DROP COLUMN sent_at;
+   ALTER TABLE outbox DROP COLUMN resends;
+   ALTER TABLE outbox DROP COLUMN attempts;
+   ALTER TABLE outbox ADD COLUMN slots TEXT;`,
 ];
 
-export const SCHEMA_VERSION = MIGRATIONS.length;
+/** Version 1, as the first release created it: kept to test UPGRADES against. */
+export const VERSION_1 = `
+  CREATE TABLE _schema (version INTEGER NOT NULL);
+  INSERT INTO _schema VALUES (1);
+  CREATE TABLE document (
+    singleton INTEGER PRIMARY KEY CHECK (singleton = 1),
+    tenant TEXT NOT NULL, collection TEXT NOT NULL, id TEXT NOT NULL,
+    version INTEGER NOT NULL, deleted INTEGER NOT NULL,
+    created_at INTEGER NOT NULL, updated_at INTEGER NOT NULL);
+  CREATE TABLE events (
+    version INTEGER PRIMARY KEY, event_id TEXT NOT NULL, type TEXT NOT NULL, data TEXT,
+    committed_at INTEGER NOT NULL, created_at INTEGER NOT NULL, idempotency_key TEXT, tx_id TEXT);
+  CREATE TABLE outbox (version INTEGER PRIMARY KEY, attempts INTEGER NOT NULL DEFAULT 0);
+  CREATE TABLE idempotency (
+    key TEXT PRIMARY KEY, fingerprint TEXT NOT NULL, outcome TEXT NOT NULL, expires_at INTEGER NOT NULL);
+  CREATE INDEX idempotency_expiry ON idempotency (expires_at);`;
 
-/** Brings the object's database to SCHEMA_VERSION; each step commits with its version record. */
-export function migrate(storage: DurableObjectStorage): void {
-  const sql = storage.sql;
-  sql.exec("CREATE TABLE IF NOT EXISTS _schema (version INTEGER NOT NULL)");
-  const row = sql.exec<{ version: number }>("SELECT version FROM _schema").toArray()[0];
-  let applied = row?.version ?? 0;
-  if (row === undefined) sql.exec("INSERT INTO _schema (version) VALUES (0)");
-  while (applied < MIGRATIONS.length) {
-    const step = MIGRATIONS[applied] ?? "";
-    storage.transactionSync(() => {
-      sql.exec(step);
-      sql.exec("UPDATE _schema SET version = ?", applied + 1);
-    });
-    applied += 1;
+export const SCHEMA_VERSION = UPGRADES.length + 1;
+
+/** The applied schema version; 0 for an object that has never committed a write. */
+export function schemaVersion(sql: SqlStorage): number {
+  const exists = sql
+    .exec("SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = '_schema'")
+    .toArray().length;
+  if (exists === 0) return 0;
+  return sql.exec<{ version: number }>("SELECT version FROM _schema").one().version;
+}
+
+/**
+ * Brings the database from version `from` (0: no schema) to SCHEMA_VERSION. Call inside a transaction
+ * (transactionSync): the steps and the version record commit together with whatever else it writes, or not at all.
+ */
+export function migrate(sql: SqlStorage, from: number): void {
+  if (from === SCHEMA_VERSION) return;
+  if (from === 0) {
+    sql.exec(CURRENT);
+    sql.exec("INSERT INTO _schema (version) VALUES (?)", SCHEMA_VERSION);
+    return;
   }
+  for (let version = from; version < SCHEMA_VERSION; version++) sql.exec(UPGRADES[version - 1] ?? "");
+  sql.exec("UPDATE _schema SET version = ?", SCHEMA_VERSION);
 }

@@ -1,19 +1,23 @@
 /**
  * A document object's outbox: committed events wait here until the read model has them.
- * A row is marked sent when the queue accepted it (a failed send leaves it for the next flush or the alarm, with
- * exponential backoff), and deleted once the change feed in D1 confirms its event was projected; a sent event the
- * feed still lacks after a while is sent again, so even a queue that loses messages loses no event.
- * Large states are stored in R2 first and travel by reference.
+ *
+ * A row is written in the same transaction as its event and deleted only once the change feed in D1 holds the
+ * event, so even a queue that loses what it accepted (Miniflare's does on a restart) loses no event: a row the
+ * feed still lacks CONFIRM_AFTER_MS after its send is sent again, with backoff, forever. Which rows were sent is
+ * kept in memory: it spares a second SQLite commit per write, and forgetting it (an eviction, a crash) only
+ * means sending those rows again, which the projector absorbs. A failed send backs off exponentially; until the
+ * backoff ends, writes leave the retry to the alarm. Large states are stored in R2 once and travel by reference.
  */
 import {
   type EventMessage,
   INLINE_DATA_BYTES,
+  type IndexSlots,
   messageBytes,
   planBatches,
   stateKey,
 } from "../domain/event-message";
-import type { JsonObject } from "../domain/json";
 import type { DocumentKey } from "../domain/keys";
+import { withTimeout } from "../workers/timeout";
 import { type EventRow, eventHeader } from "./event-rows";
 
 export type Publisher = (batch: readonly EventMessage[]) => Promise<void>;
@@ -22,11 +26,12 @@ export type StateStore = (key: string, json: string) => Promise<void>;
 export type ProjectedVersions = (key: DocumentKey, versions: readonly number[]) => Promise<Set<number>>;
 
 interface PendingRow extends EventRow {
-  attempts: number;
+  slots: string | null;
 }
 
-/** How many outbox rows one flush pass reads; a long backlog drains over several passes. */
+/** One flush pass reads at most this many rows, or this many characters of state, whichever comes first. */
 const PASS_ROWS = 500;
+const PASS_CHARS = 4 * 1024 * 1024;
 const BASE_RETRY_MS = 1_000;
 const MAX_RETRY_MS = 5 * 60_000;
 /** How long a sent event may take to reach the change feed before it is sent again. */
@@ -34,25 +39,85 @@ export const CONFIRM_AFTER_MS = 30_000;
 /** Resends back off: the wait doubles with each one, up to this many doublings (30 s → 16 min). */
 const MAX_RESEND_DOUBLINGS = 5;
 
+export interface OutboxStatus {
+  /** Rows not handed to the queue in this incarnation of the object (after a restart: every row). */
+  readonly unsent: number;
+  /** Rows the queue accepted that the change feed has not confirmed yet. */
+  readonly unconfirmed: number;
+  /** Consecutive failed sends; 0 once one succeeds. */
+  readonly failures: number;
+  /** No send is tried before this time (epoch ms) unless the alarm tries; null when sends succeed. */
+  readonly retryAt: number | null;
+}
+
 export class Outbox {
   private flushing: Promise<boolean> | null = null;
   private again = false;
+  /** Sends go in version order: every row at or above this version is unsent. */
+  private unsentFrom = 0;
+  /** Rows below unsentFrom that the change feed lacked: sent again on the next flush. */
+  private readonly resend = new Set<number>();
+  private readonly sentAt = new Map<number, number>();
+  private readonly resends = new Map<number, number>();
+  /** Versions whose large state is already in R2, so a retried send does not upload it again. */
+  private readonly stored = new Set<number>();
+  private failures = 0;
+  private retryAt: number | null = null;
 
   constructor(
     private readonly storage: DurableObjectStorage,
     private readonly send: () => Publisher,
     private readonly putState: () => StateStore,
     private readonly clock: () => number,
+    /** A send or upload that has not answered by then counts as failed (it may still land: resending is safe). */
+    private readonly timeoutMs: () => number,
   ) {}
 
-  /** Rows not yet accepted by the queue, and rows accepted but not yet confirmed by the change feed. */
-  pending(): { unsent: number; unconfirmed: number } {
-    return this.storage.sql
-      .exec<{ unsent: number; unconfirmed: number }>(
-        `SELECT count(*) FILTER (WHERE sent_at IS NULL) AS unsent,
-                count(*) FILTER (WHERE sent_at IS NOT NULL) AS unconfirmed FROM outbox`,
+  /** Records a committed event's outbox row; call inside the write's transaction. */
+  add(version: number, slots: IndexSlots): void {
+    const json = slots.every((s) => s === null) ? null : JSON.stringify(slots);
+    this.storage.sql.exec("INSERT INTO outbox (version, slots) VALUES (?, ?)", version, json);
+  }
+
+  status(): OutboxStatus {
+    const { total, unsent } = this.storage.sql
+      .exec<{ total: number; unsent: number }>(
+        "SELECT count(*) AS total, count(*) FILTER (WHERE version >= ?) AS unsent FROM outbox",
+        this.unsentFrom,
       )
       .one();
+    return {
+      unsent: unsent + this.resend.size,
+      unconfirmed: total - unsent - this.resend.size,
+      failures: this.failures,
+      retryAt: this.retryAt,
+    };
+  }
+
+  /** Whether a send may be tried now: not while a failed one is backing off. */
+  canSend(now: number): boolean {
+    return this.retryAt === null || now >= this.retryAt;
+  }
+
+  /** Whether a flush is under way (one that a steady stream of writes may keep going). */
+  busy(): boolean {
+    return this.flushing !== null;
+  }
+
+  /**
+   * Sends everything pending. Concurrent callers share one flush; a call that arrives during a flush makes it
+   * run once more, so events committed meanwhile are not left behind. Resolves true when the outbox drained,
+   * false when a send failed (status().retryAt then says when to try again).
+   */
+  flush(key: DocumentKey): Promise<boolean> {
+    if (this.flushing !== null) {
+      this.again = true;
+      return this.flushing;
+    }
+    this.flushing = this.drain(key).finally(() => {
+      this.flushing = null;
+    });
+    return this.flushing;
   }
 
   /**
@@ -62,29 +127,39 @@ export class Outbox {
    */
   async confirm(key: DocumentKey, projected: ProjectedVersions, now: number): Promise<number> {
     const sent = this.storage.sql
-      .exec<{ version: number; sent_at: number; resends: number }>(
-        "SELECT version, sent_at, resends FROM outbox WHERE sent_at IS NOT NULL ORDER BY version LIMIT ?",
+      .exec<{ version: number }>(
+        "SELECT version FROM outbox WHERE version < ? ORDER BY version LIMIT ?",
+        this.unsentFrom,
         PASS_ROWS,
       )
-      .toArray();
+      .toArray()
+      .map((r) => r.version)
+      .filter((v) => !this.resend.has(v));
     if (sent.length === 0) return 0;
-    const found = await projected(
-      key,
-      sent.map((r) => r.version),
-    );
-    const confirmed = sent.filter((r) => found.has(r.version)).map((r) => r.version);
-    const lost = sent
-      .filter(
-        (r) =>
-          !found.has(r.version) &&
-          r.sent_at <= now - CONFIRM_AFTER_MS * 2 ** Math.min(r.resends, MAX_RESEND_DOUBLINGS),
-      )
-      .map((r) => r.version);
-    this.inChunks(confirmed, (marks) => `DELETE FROM outbox WHERE version IN (${marks})`);
-    this.inChunks(
-      lost,
-      (marks) => `UPDATE outbox SET sent_at = NULL, resends = resends + 1 WHERE version IN (${marks})`,
-    );
+    const found = await projected(key, sent);
+    const confirmed = sent.filter((v) => found.has(v));
+    const lost = sent.filter((v) => {
+      if (found.has(v)) return false;
+      const wait = CONFIRM_AFTER_MS * 2 ** Math.min(this.resends.get(v) ?? 0, MAX_RESEND_DOUBLINGS);
+      return (this.sentAt.get(v) ?? 0) <= now - wait;
+    });
+    // Rows may have gone meanwhile (another confirmation): deleting twice is harmless.
+    for (let i = 0; i < confirmed.length; i += 90) {
+      const chunk = confirmed.slice(i, i + 90);
+      this.storage.sql.exec(
+        `DELETE FROM outbox WHERE version IN (${chunk.map(() => "?").join(",")})`,
+        ...chunk,
+      );
+    }
+    for (const v of confirmed) {
+      this.sentAt.delete(v);
+      this.resends.delete(v);
+      this.stored.delete(v);
+    }
+    for (const v of lost) {
+      this.resend.add(v);
+      this.resends.set(v, (this.resends.get(v) ?? 0) + 1);
+    }
     if (lost.length > 0) {
       console.warn(
         JSON.stringify({
@@ -98,85 +173,72 @@ export class Outbox {
     return lost.length;
   }
 
-  /** Runs `statement` over `versions` in chunks within the 100-parameter limit. */
-  private inChunks(versions: readonly number[], statement: (marks: string) => string): void {
-    for (let i = 0; i < versions.length; i += 90) {
-      const chunk = versions.slice(i, i + 90);
-      this.storage.sql.exec(statement(chunk.map(() => "?").join(",")), ...chunk);
-    }
-  }
-
-  /** When the alarm should retry after failures: exponential in the attempts so far, with jitter. */
-  retryDelay(): number {
-    const attempts =
-      this.storage.sql
-        .exec<{ a: number | null }>("SELECT max(attempts) AS a FROM outbox WHERE sent_at IS NULL")
-        .one().a ?? 0;
-    const exp = Math.min(MAX_RETRY_MS, BASE_RETRY_MS * 2 ** Math.max(0, attempts - 1));
-    return exp / 2 + Math.random() * (exp / 2);
-  }
-
-  /**
-   * Sends everything pending. Concurrent callers share one flush; a call that arrives during a flush makes it
-   * run once more, so events committed meanwhile are not left behind. Resolves true when the outbox drained.
-   */
-  /** Whether a flush is under way (one that a steady stream of writes may keep going). */
-  busy(): boolean {
-    return this.flushing !== null;
-  }
-
-  flush(key: DocumentKey): Promise<boolean> {
-    if (this.flushing !== null) {
-      this.again = true;
-      return this.flushing;
-    }
-    this.flushing = this.drain(key).finally(() => {
-      this.flushing = null;
-    });
-    return this.flushing;
-  }
-
   private async drain(key: DocumentKey): Promise<boolean> {
     do {
       this.again = false;
       for (;;) {
-        const rows = this.storage.sql
-          .exec<PendingRow>(
-            `SELECT o.version, o.attempts, e.event_id, e.type, e.data, e.committed_at, e.created_at,
-                    e.idempotency_key, e.tx_id
-             FROM outbox o JOIN events e ON e.version = o.version WHERE o.sent_at IS NULL
-             ORDER BY o.version LIMIT ?`,
-            PASS_ROWS,
-          )
-          .toArray();
+        const rows = this.nextPass();
         if (rows.length === 0) break;
         if (!(await this.sendRows(key, rows))) return false;
-        if (rows.length < PASS_ROWS) break;
       }
     } while (this.again);
     return true;
   }
 
+  /** The next rows to send, in version order: those to send again first, then the unsent ones. */
+  private nextPass(): PendingRow[] {
+    const columns = `o.version, o.slots, e.event_id, e.type, e.data, e.committed_at, e.created_at,
+                     e.idempotency_key, e.tx_id`;
+    const again = [...this.resend].slice(0, 90);
+    const cursor =
+      again.length > 0
+        ? this.storage.sql.exec<PendingRow>(
+            `SELECT ${columns} FROM outbox o JOIN events e ON e.version = o.version
+             WHERE o.version IN (${again.map(() => "?").join(",")}) ORDER BY o.version`,
+            ...again,
+          )
+        : this.storage.sql.exec<PendingRow>(
+            `SELECT ${columns} FROM outbox o JOIN events e ON e.version = o.version
+             WHERE o.version >= ? ORDER BY o.version LIMIT ?`,
+            this.unsentFrom,
+            PASS_ROWS,
+          );
+    const rows: PendingRow[] = [];
+    let chars = 0;
+    for (const row of cursor) {
+      if (rows.length > 0 && chars + (row.data?.length ?? 0) > PASS_CHARS) break;
+      chars += row.data?.length ?? 0;
+      rows.push(row);
+    }
+    // A row to send again that is no longer in the outbox was confirmed meanwhile.
+    for (const v of again) if (!rows.some((r) => r.version === v)) this.resend.delete(v);
+    return rows;
+  }
+
   private async sendRows(key: DocumentKey, rows: PendingRow[]): Promise<boolean> {
     try {
       const messages = await Promise.all(rows.map((row) => this.toMessage(key, row)));
-      const batches = planBatches(messages.map((m) => ({ item: m, bytes: messageBytes(m) })));
-      for (const batch of batches) {
-        await this.send()(batch);
+      for (const batch of planBatches(messages.map((m) => ({ item: m, bytes: messageBytes(m) })))) {
+        await withTimeout(this.send()(batch), this.timeoutMs(), "the queue");
         const sentAt = this.clock();
-        this.inChunks(
-          batch.map((m) => m.version),
-          (marks) => `UPDATE outbox SET sent_at = ${sentAt} WHERE version IN (${marks})`,
-        );
+        for (const { version } of batch) {
+          this.sentAt.set(version, sentAt);
+          if (!this.resend.delete(version)) this.unsentFrom = Math.max(this.unsentFrom, version + 1);
+        }
       }
+      this.failures = 0;
+      this.retryAt = null;
       return true;
     } catch (error) {
-      this.storage.sql.exec("UPDATE outbox SET attempts = attempts + 1 WHERE sent_at IS NULL");
+      this.failures += 1;
+      const exp = Math.min(MAX_RETRY_MS, BASE_RETRY_MS * 2 ** (this.failures - 1));
+      this.retryAt = Math.ceil(this.clock() + exp / 2 + Math.random() * (exp / 2));
       console.warn(
         JSON.stringify({
           level: "warn",
           msg: "outbox send failed; will retry",
           document: `${key.collection}/${key.id}`,
+          failures: this.failures,
           error: error instanceof Error ? error.message : String(error),
         }),
       );
@@ -185,17 +247,16 @@ export class Outbox {
   }
 
   private async toMessage(key: DocumentKey, row: PendingRow): Promise<EventMessage> {
-    let data: JsonObject | null = null;
+    let data: string | null = row.data;
     let dataRef: string | undefined;
-    if (row.data !== null) {
-      if (
-        row.data.length * 3 > INLINE_DATA_BYTES &&
-        new TextEncoder().encode(row.data).length > INLINE_DATA_BYTES
-      ) {
+    if (row.data !== null && row.data.length * 3 > INLINE_DATA_BYTES) {
+      if (new TextEncoder().encode(row.data).length > INLINE_DATA_BYTES) {
         dataRef = stateKey(key, row.event_id);
-        await this.putState()(dataRef, row.data);
-      } else {
-        data = JSON.parse(row.data) as JsonObject;
+        if (!this.stored.has(row.version)) {
+          await withTimeout(this.putState()(dataRef, row.data), this.timeoutMs(), "R2");
+          this.stored.add(row.version);
+        }
+        data = null;
       }
     }
     return {
@@ -204,6 +265,7 @@ export class Outbox {
       committedAt: row.committed_at,
       createdAt: row.created_at,
       data,
+      index: row.slots === null ? [] : (JSON.parse(row.slots) as IndexSlots),
       ...(dataRef === undefined ? {} : { dataRef }),
     };
   }

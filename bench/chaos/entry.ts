@@ -3,8 +3,9 @@
  * fault injection. `npm run bundle` proves the production bundle holds none of it (scripts/assert-no-chaos.mjs).
  * Faults are set per run by CHAOS_* bindings: probabilities from 0 to 1.
  */
-import type { WriteCommand, WriteResult } from "../../domain/commands";
+import type { WriteResult } from "../../domain/commands";
 import type { EventMessage } from "../../domain/event-message";
+import type { WriteRequest } from "../../domain/write-request";
 import worker, { DocumentObject as ProductionDocumentObject } from "../../workers/index";
 import { seededRandom } from "./random";
 
@@ -39,10 +40,10 @@ export class DocumentObject extends ProductionDocumentObject {
     };
   }
 
-  override write(command: WriteCommand): WriteResult {
+  override async write(request: WriteRequest): Promise<WriteResult> {
     const env = this.env as ChaosEnv;
     if (chance(env, "CHAOS_ABORT_BEFORE")) this.ctx.abort("chaos: reset before the write");
-    const result = super.write(command);
+    const result = await super.write(request);
     if (chance(env, "CHAOS_ABORT_AFTER")) this.ctx.abort("chaos: reset after the commit, before the answer");
     return result;
   }

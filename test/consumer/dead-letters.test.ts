@@ -15,9 +15,13 @@ const poison: EventMessage = {
   eventId: "e-poison-1",
   committedAt: Date.now(),
   createdAt: Date.now(),
-  data: null,
-  dataRef: "states/default/dlq/poison/1.json",
+  data: '{"recovered":true}',
+  index: [],
 };
+
+/** A fault only this document's events hit, as a bad migration or a constraint would: D1 refuses its rows. */
+const POISON = `CREATE TRIGGER poison BEFORE INSERT ON documents WHEN NEW.id = 'poison'
+  BEGIN SELECT RAISE(ABORT, 'poisoned'); END`;
 
 let delivered = 0;
 
@@ -33,7 +37,8 @@ async function deliver(queue: string, body: unknown, attempts = 1) {
 
 describe("dead letters", () => {
   it("stores a poison event from the DLQ, lists it, and a redrive applies it once the cause is fixed", async () => {
-    // The projector cannot apply it (its state is missing from R2): it asks for a retry, never acks.
+    // The projector cannot apply it (D1 refuses it): it asks for a retry, never acks.
+    await env.DB.prepare(POISON).run();
     const first = await deliver("tessera-events", poison);
     expect(first.explicitAcks).toEqual([]);
     expect(first.retryMessages).toHaveLength(1);
@@ -51,7 +56,7 @@ describe("dead letters", () => {
     expect((await get("/v1/_stats")).body).toMatchObject({ deadLettersPending: 1 });
 
     // The cause is fixed, then the operator redrives: the real queue delivers it to the projector again.
-    await env.ARCHIVE.put(poison.dataRef ?? "", JSON.stringify({ recovered: true }));
+    await env.DB.prepare("DROP TRIGGER poison").run();
     const redrive = await send("/v1/_admin/dead-letters/redrive", { method: "POST" });
     expect(redrive.body).toEqual({ redriven: 1, remaining: 0 });
     await eventually(async () => {

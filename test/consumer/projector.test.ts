@@ -9,6 +9,7 @@ import { type DocumentKey, objectName } from "../../domain/keys";
 import type { DocumentObject } from "../../durable-objects/DocumentObject";
 import { documentStub } from "../../workers/documents-client";
 import { projectBatch } from "../../workers/projector/project-events";
+import { requestFor } from "../write-requests";
 
 /** A hand-made batch that records what the consumer acked and retried. */
 function batchOf(bodies: readonly unknown[]) {
@@ -60,7 +61,8 @@ function event(overrides: Partial<EventMessage> & { id: string; version: number 
     eventId: `e-${overrides.id}-${overrides.version}`,
     committedAt: 1_700_000_000_000 + overrides.version,
     createdAt: 1_700_000_000_000,
-    data: { v: overrides.version },
+    data: JSON.stringify({ v: overrides.version }),
+    index: [],
     ...overrides,
   };
 }
@@ -115,7 +117,7 @@ describe("projector", () => {
           for (const [which, op] of steps) {
             const key = keys[which] ?? keys[0];
             if (key === undefined) continue;
-            await documentStub(env.DOCUMENTS, key).write({ key, operation: op, preconditions: {} });
+            await documentStub(env.DOCUMENTS, key).write(requestFor(key, op));
           }
           for (const key of keys) await runDurableObjectAlarm(rawStub(key));
 
@@ -183,16 +185,24 @@ describe("projector", () => {
     expect(await documentRow("unit", id)).toMatchObject({ version: 3, deleted: 1, data: null });
   });
 
-  it("acks good messages and retries a malformed one and one whose state is missing from R2", async () => {
+  it("acks good messages and retries a malformed one", async () => {
     const { batch, acked, retried } = batchOf([
       event({ id: "good", version: 1 }),
       { not: "an event" },
-      event({ id: "lost", version: 1, data: null, dataRef: "states/default/unit/lost/1.json" }),
+      event({ id: "large", version: 1, data: null, dataRef: "states/default/unit/e-large-1.json" }),
     ]);
     await projectBatch(batch, { db: env.DB, archive: env.ARCHIVE });
-    expect(acked).toEqual([0]);
-    expect(retried.sort()).toEqual([1, 2]);
-    expect(await documentRow("unit", "lost")).toBeNull();
+    expect(acked.sort()).toEqual([0, 2]);
+    expect(retried).toEqual([1]);
+    // A large state is stored by reference, without loading it: the outbox put it in R2 before sending.
+    expect(await documentRow("unit", "large")).toMatchObject({ version: 1, data: null });
+  });
+
+  it("stores the index values the event carries, without parsing its state", async () => {
+    const { batch } = batchOf([event({ id: "indexed", version: 1, data: "not parsed", index: ["open", 3] })]);
+    await projectBatch(batch, { db: env.DB, archive: env.ARCHIVE });
+    const row = await env.DB.prepare("SELECT k0, k1, k2, data FROM documents WHERE id = 'indexed'").first();
+    expect(row).toEqual({ k0: "open", k1: 3, k2: null, data: "not parsed" });
   });
 
   it("records projection and commit time for each change", async () => {

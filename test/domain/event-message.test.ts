@@ -92,7 +92,8 @@ describe("isEventMessage", () => {
     eventId: "01J0000000000000000000000",
     committedAt: 1_700_000_000_000,
     createdAt: 1_699_000_000_000,
-    data: { title: "x" },
+    data: '{"title":"x"}',
+    index: ["open", 3],
   };
   const without = (field: keyof EventMessage): Record<string, unknown> => {
     const copy: Record<string, unknown> = { ...valid };
@@ -144,7 +145,10 @@ describe("isEventMessage", () => {
     ["a string committedAt", { committedAt: "2024-01-01T00:00:00Z" }],
     ["a string createdAt", { createdAt: "yesterday" }],
     ["array data", { data: [] }],
-    ["string data", { data: "{}" }],
+    ["object data (states travel as JSON text)", { data: {} }],
+    ["no index values", { index: undefined }],
+    ["five index values", { index: [1, 2, 3, 4, 5] }],
+    ["an object index value", { index: [{}] }],
     ["a numeric dataRef", { dataRef: 1 }],
     ["a numeric idempotencyKey", { idempotencyKey: 1 }],
     ["an object txId", { txId: { id: "tx-1" } }],

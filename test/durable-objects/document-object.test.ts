@@ -2,7 +2,7 @@ import { abortAllDurableObjects, runDurableObjectAlarm, runInDurableObject } fro
 import { env } from "cloudflare:workers";
 import fc from "fast-check";
 import { describe, expect, it } from "vitest";
-import type { WriteCommand } from "../../domain/commands";
+import type { WriteResult } from "../../domain/commands";
 import { type DocumentState, decide, type WriteOperation } from "../../domain/document";
 import type { JsonObject } from "../../domain/json";
 import { type DocumentKey, objectName } from "../../domain/keys";
@@ -10,6 +10,7 @@ import type { Preconditions } from "../../domain/preconditions";
 import type { DocumentObject } from "../../durable-objects/DocumentObject";
 import { documentStub } from "../../workers/documents-client";
 import { uniqueId } from "../helpers";
+import { requestFor } from "../write-requests";
 
 function keyFor(id: string): DocumentKey {
   return { tenant: "default", collection: "objects", id };
@@ -20,25 +21,45 @@ function rawStub(key: DocumentKey): DurableObjectStub<DocumentObject> {
 }
 
 interface Stored {
+  /** Names of the object's tables: none until a write has committed something. */
+  tables: string[];
   document: Array<Record<string, SqlStorageValue>>;
-  events: Array<{ version: number; type: string; data: string | null }>;
-  outbox: Array<{ version: number; sent_at: number | null }>;
+  events: Array<{ version: number; type: string; data: string | null; idempotency_key: string | null }>;
+  outbox: number[];
+  idempotency: Array<{ key: string; outcome: string }>;
+  unsent: number | undefined;
 }
 
 function readTables(key: DocumentKey): Promise<Stored> {
-  return runInDurableObject(rawStub(key), (_instance, state) => ({
-    document: state.storage.sql.exec("SELECT * FROM document").toArray(),
-    events: state.storage.sql
-      .exec<{ version: number; type: string; data: string | null }>(
-        "SELECT version, type, data FROM events ORDER BY version",
+  return runInDurableObject(rawStub(key), (instance, state) => {
+    const sql = state.storage.sql;
+    const tables = sql
+      .exec<{ name: string }>(
+        "SELECT name FROM sqlite_master WHERE type = 'table' AND name NOT LIKE '\\_%' ESCAPE '\\'",
       )
-      .toArray(),
-    outbox: state.storage.sql
-      .exec<{ version: number; sent_at: number | null }>(
-        "SELECT version, sent_at FROM outbox ORDER BY version",
-      )
-      .toArray(),
-  }));
+      .toArray()
+      .map((t) => t.name)
+      .sort();
+    if (tables.length === 0)
+      return { tables, document: [], events: [], outbox: [], idempotency: [], unsent: undefined };
+    return {
+      tables,
+      document: sql.exec("SELECT * FROM document").toArray(),
+      events: sql
+        .exec<Stored["events"][number]>(
+          "SELECT version, type, data, idempotency_key FROM events ORDER BY version",
+        )
+        .toArray(),
+      outbox: sql
+        .exec<{ version: number }>("SELECT version FROM outbox ORDER BY version")
+        .toArray()
+        .map((r) => r.version),
+      idempotency: sql
+        .exec<{ key: string; outcome: string }>("SELECT key, outcome FROM idempotency")
+        .toArray(),
+      unsent: instance.outboxStatus()?.unsent,
+    };
+  });
 }
 
 const smallObject = fc
@@ -65,10 +86,11 @@ const preconditions: fc.Arbitrary<Preconditions> = fc.oneof(
 );
 
 describe("DocumentObject", () => {
-  it("keeps event log, outbox, sent events and state in agreement with the domain's fold after any sequence of writes", async () => {
+  it("keeps event log, outbox, idempotency records, sent events and state in agreement with the domain's fold after any sequence of writes", async () => {
+    const idempotencyKey = fc.option(fc.constantFrom("k1", "k2", "k3"), { nil: undefined, freq: 2 });
     await fc.assert(
       fc.asyncProperty(
-        fc.array(fc.tuple(operation, preconditions), { minLength: 1, maxLength: 12 }),
+        fc.array(fc.tuple(operation, preconditions, idempotencyKey), { minLength: 1, maxLength: 12 }),
         async (steps) => {
           const key = keyFor(uniqueId("prop"));
           const stub = documentStub(env.DOCUMENTS, key);
@@ -79,35 +101,72 @@ describe("DocumentObject", () => {
             };
           });
           let model: DocumentState | null = null;
-          for (const [op, pre] of steps) {
-            const result = await stub.write({ key, operation: op, preconditions: pre });
+          const events: Array<{
+            version: number;
+            type: string;
+            data: unknown;
+            idempotency_key: string | null;
+          }> = [];
+          const firstUse = new Map<string, { request: string; result: WriteResult }>();
+          for (const [op, pre, idem] of steps) {
+            const request = requestFor(key, op, pre, idem === undefined ? {} : { idempotencyKey: idem });
+            const result = await stub.write(request);
+            const earlier = idem === undefined ? undefined : firstUse.get(idem);
+            if (earlier !== undefined) {
+              // A key seen before: the same request replays the first answer, another one is refused.
+              if (earlier.request === JSON.stringify([request.body, pre])) {
+                expect(result).toEqual({ ...earlier.result, replayed: true });
+              } else {
+                expect(result).toEqual({ kind: "idempotency-key-reused", replayed: false });
+              }
+              continue;
+            }
             const decision = decide(model, { operation: op, preconditions: pre }, 0, {
               maxDocumentBytes: 1 << 20,
             });
             expect(result.kind).toBe(decision.kind === "commit" ? "committed" : decision.rejection.kind);
-            if (decision.kind === "commit") model = decision.state;
+            expect(result.replayed).toBe(false);
+            if (idem !== undefined)
+              firstUse.set(idem, { request: JSON.stringify([request.body, pre]), result });
+            if (decision.kind === "commit") {
+              model = decision.state;
+              events.push({
+                version: model.version,
+                type: decision.type,
+                data: model.data,
+                idempotency_key: idem ?? null,
+              });
+            }
           }
           // The alarm drains whatever the sends after each commit have not yet delivered.
           await runDurableObjectAlarm(rawStub(key));
           const stored = await readTables(key);
-          const versions = stored.events.map((e) => e.version);
-          // Gap-free versions from 1, each sent exactly once, the document row at the last.
-          expect(versions).toEqual(Array.from({ length: versions.length }, (_, i) => i + 1));
+          // Every commit is in the log, in order, with its state, type and key; each was sent exactly once.
+          expect(
+            stored.events.map((e) => ({ ...e, data: e.data === null ? null : JSON.parse(e.data) })),
+          ).toEqual(events);
+          const versions = events.map((e) => e.version);
           expect([...sent].sort((a, b) => a - b)).toEqual(versions);
+          expect(stored.unsent ?? 0).toBe(0);
           // Sent, and kept until the change feed confirms them (this test's publisher only records).
-          expect(stored.outbox.filter((o) => o.sent_at === null)).toEqual([]);
-          const last = stored.events.at(-1);
+          expect(stored.outbox).toEqual(versions);
+          // One idempotency record per key used, holding the first answer's outcome.
+          expect(stored.idempotency.map((r) => r.key).sort()).toEqual([...firstUse.keys()].sort());
+          for (const record of stored.idempotency) {
+            expect(JSON.parse(record.outcome).kind).toBe(firstUse.get(record.key)?.result.kind);
+          }
           if (model === null) {
+            // Nothing committed: no schema at all, unless a refusal had to be remembered under a key.
+            expect(stored.tables).toEqual(
+              firstUse.size === 0 ? [] : ["document", "events", "idempotency", "outbox"],
+            );
             expect(stored.document).toEqual([]);
-            expect(last).toBeUndefined();
             return;
           }
           expect(stored.document[0]).toMatchObject({
             version: model.version,
             deleted: model.data === null ? 1 : 0,
           });
-          expect(last?.version).toBe(model.version);
-          expect(last?.data === null ? null : JSON.parse(last?.data ?? "null")).toEqual(model.data);
           const read = await stub.read(key);
           if (model.data === null) expect(read.kind).toBe("not-found");
           else {
@@ -117,15 +176,15 @@ describe("DocumentObject", () => {
           }
         },
       ),
-      { numRuns: 25 },
+      { numRuns: 30 },
     );
   });
 
   it("reloads its state from SQLite after the object is reset", async () => {
     const key = keyFor(uniqueId());
     const stub = documentStub(env.DOCUMENTS, key);
-    await stub.write({ key, operation: { type: "put", data: { kept: true } }, preconditions: {} });
-    await stub.write({ key, operation: { type: "merge-patch", patch: { more: 1 } }, preconditions: {} });
+    await stub.write(requestFor(key, { type: "put", data: { kept: true } }));
+    await stub.write(requestFor(key, { type: "merge-patch", patch: { more: 1 } }));
     await abortAllDurableObjects();
     const read = await documentStub(env.DOCUMENTS, key).read(key);
     expect(read).toMatchObject({ kind: "found", version: 2 });
@@ -142,12 +201,8 @@ describe("DocumentObject", () => {
     await runInDurableObject(rawStub(key), (instance) => {
       instance.clock = () => now;
     });
-    const command = (data: JsonObject): WriteCommand => ({
-      key,
-      operation: { type: "put", data },
-      preconditions: {},
-      idempotency: { key: "ttl", fingerprint: JSON.stringify(data) },
-    });
+    const command = (data: JsonObject) =>
+      requestFor(key, { type: "put", data }, {}, { idempotencyKey: "ttl" });
     expect(await stub.write(command({ n: 1 }))).toMatchObject({ kind: "committed", version: 1 });
     now = base + 23 * 3600_000;
     expect(await stub.write(command({ n: 2 }))).toMatchObject({ kind: "idempotency-key-reused" });
@@ -167,7 +222,7 @@ describe("DocumentObject", () => {
   it("refuses to serve a key that is not its own", async () => {
     const key = keyFor(uniqueId());
     const stub = documentStub(env.DOCUMENTS, key);
-    await stub.write({ key, operation: { type: "put", data: {} }, preconditions: {} });
+    await stub.write(requestFor(key, { type: "put", data: {} }));
     // Called on the instance: a throw across RPC in the test pool also surfaces as an unhandled rejection.
     await runInDurableObject(rawStub(key), (instance) => {
       expect(() => instance.read({ ...key, id: "someone-else" })).toThrow(/not its own/);

@@ -12,13 +12,14 @@ function stubFor(id: string): DurableObjectStub<DocumentObject> {
   return env.DOCUMENTS.get(env.DOCUMENTS.idFromName(objectName({ tenant: "default", collection, id })));
 }
 
+/** The outbox's rows (versions), its counters, and the object's alarm. */
 function outboxOf(id: string) {
-  return runInDurableObject(stubFor(id), async (_instance, state) => ({
+  return runInDurableObject(stubFor(id), async (instance, state) => ({
     rows: state.storage.sql
-      .exec<{ version: number; attempts: number; sent_at: number | null }>(
-        "SELECT version, attempts, sent_at FROM outbox ORDER BY version",
-      )
-      .toArray(),
+      .exec<{ version: number }>("SELECT version FROM outbox ORDER BY version")
+      .toArray()
+      .map((r) => r.version),
+    status: instance.outboxStatus(),
     alarm: await state.storage.getAlarm(),
   }));
 }
@@ -47,18 +48,21 @@ describe("outbox", () => {
 
     for (let n = 1; n <= 3; n++) expect((await put(path(id), { n })).status).toBe(200);
     await eventually(async () => {
-      const { rows } = await outboxOf(id);
-      expect(rows.map((r) => r.version)).toEqual([2, 3, 4]);
-      expect(rows.every((r) => r.attempts >= 1)).toBe(true);
+      const { rows, status } = await outboxOf(id);
+      expect(rows.filter((v) => v > 1)).toEqual([2, 3, 4]);
+      expect(status).toMatchObject({ unsent: 3, failures: 1 });
     });
-    const { alarm } = await outboxOf(id);
+    // The retry waits for its backoff, and the alarm is set for it.
+    const { alarm, status } = await outboxOf(id);
+    expect(status?.retryAt).not.toBeNull();
     expect(alarm).not.toBeNull();
+    expect(alarm ?? Number.POSITIVE_INFINITY).toBeLessThanOrEqual(status?.retryAt ?? 0);
     // The read model is stuck at the last version that was sent.
     expect((await getEventual(path(id))).body).toMatchObject({ version: 1 });
 
     await repair();
     expect(await runDurableObjectAlarm(stubFor(id))).toBe(true);
-    expect((await outboxOf(id)).rows.filter((r) => r.sent_at === null)).toEqual([]);
+    expect((await outboxOf(id)).status).toMatchObject({ unsent: 0, failures: 0, retryAt: null });
     await eventually(async () => {
       const read = await getEventual(path(id));
       expect(read.headers.get("read-source")).toBe("read-model");
@@ -69,17 +73,77 @@ describe("outbox", () => {
     expect((await outboxOf(id)).rows).toEqual([]);
   });
 
+  it("answers the client while a queue send hangs, counts the hung send as failed after its timeout, and delivers later", async () => {
+    const id = uniqueId("hang");
+    let hung = 0;
+    let real: DocumentObject["publish"] | undefined;
+    await runInDurableObject(stubFor(id), (instance) => {
+      real = instance.publish;
+      instance.sendTimeoutMs = 50;
+      instance.publish = () => {
+        hung += 1;
+        return new Promise<void>(() => {});
+      };
+    });
+    // The commit is the answer: the send that never returns is not waited for.
+    expect((await put(path(id), { n: 1 })).status).toBe(201);
+    expect(hung).toBe(1);
+    await eventually(async () =>
+      expect((await outboxOf(id)).status).toMatchObject({ unsent: 1, failures: 1 }),
+    );
+
+    await runInDurableObject(stubFor(id), (instance) => {
+      if (real !== undefined) instance.publish = real;
+    });
+    await runDurableObjectAlarm(stubFor(id));
+    await eventually(async () =>
+      expect((await getEventual(path(id))).body).toMatchObject({ version: 1, data: { n: 1 } }),
+    );
+  });
+
+  it("leaves the retry to the alarm while a failed send backs off, instead of trying on every write", async () => {
+    const id = uniqueId("backoff");
+    // An hour ahead of the runtime's clock, so that no alarm this test sets comes due while it runs.
+    let now = Date.now() + 3_600_000;
+    let attempts = 0;
+    await runInDurableObject(stubFor(id), (instance) => {
+      instance.clock = () => now;
+      instance.publish = async () => {
+        attempts += 1;
+        throw new Error("queue unavailable (injected)");
+      };
+    });
+    expect((await put(path(id), { n: 0 })).status).toBe(201);
+    await eventually(async () => expect((await outboxOf(id)).status).toMatchObject({ failures: 1 }));
+    const retryAt = (await outboxOf(id)).status?.retryAt ?? 0;
+    expect(retryAt).toBeGreaterThan(now);
+
+    for (let n = 1; n <= 5; n++) expect((await put(path(id), { n })).status).toBe(200);
+    expect(attempts).toBe(1);
+    // The alarm still stands at the retry (a write did not pull it in, nor push it out).
+    expect((await outboxOf(id)).alarm).toBe(retryAt);
+
+    now = retryAt + 1;
+    expect((await put(path(id), { n: 6 })).status).toBe(200);
+    await eventually(async () => expect(attempts).toBe(2));
+    expect((await outboxOf(id)).status).toMatchObject({ unsent: 7, failures: 2 });
+  });
+
   it("sends what a crash between commit and send left behind, from the alarm of the restarted object", async () => {
     const id = uniqueId();
     await breakSends(id);
     expect((await put(path(id), { survived: true })).status).toBe(201);
-    await eventually(async () => expect((await outboxOf(id)).rows.map((r) => r.attempts)).toEqual([1]));
+    await eventually(async () =>
+      expect((await outboxOf(id)).status).toMatchObject({ unsent: 1, failures: 1 }),
+    );
 
     // The object is reset: memory (and the broken publisher) gone, SQLite and the alarm kept.
     await abortAllDurableObjects();
-    expect((await outboxOf(id)).alarm).not.toBeNull();
+    const restarted = await outboxOf(id);
+    expect(restarted.alarm).not.toBeNull();
+    expect(restarted.status).toMatchObject({ unsent: 1, failures: 0 });
     expect(await runDurableObjectAlarm(stubFor(id))).toBe(true);
-    expect((await outboxOf(id)).rows.filter((r) => r.sent_at === null)).toEqual([]);
+    expect((await outboxOf(id)).status).toMatchObject({ unsent: 0 });
     await eventually(async () =>
       expect((await getEventual(path(id))).body).toMatchObject({ version: 1, data: { survived: true } }),
     );
@@ -102,7 +166,7 @@ describe("outbox", () => {
     await eventually(async () => expect(swallowed).toEqual([1]));
     await runDurableObjectAlarm(stubFor(id));
     // Not yet overdue: it stays, sent, waiting for the feed.
-    expect((await outboxOf(id)).rows.map((r) => r.sent_at === null)).toEqual([false]);
+    expect(await outboxOf(id)).toMatchObject({ rows: [1], status: { unsent: 0, unconfirmed: 1 } });
 
     await runInDurableObject(stubFor(id), (instance) => {
       if (real !== undefined) instance.publish = real;
@@ -164,7 +228,7 @@ describe("outbox", () => {
     for (let n = 1; n <= 100; n++) await put(path(id), { n, text: "漢".repeat(1000) });
     await repair();
     await runDurableObjectAlarm(stubFor(id));
-    expect((await outboxOf(id)).rows.filter((r) => r.sent_at === null)).toEqual([]);
+    expect((await outboxOf(id)).status).toMatchObject({ unsent: 0 });
     await eventually(async () => expect((await getEventual(path(id))).body).toMatchObject({ version: 101 }));
   });
 });

@@ -276,7 +276,8 @@ describe("the projector seeing an event again", () => {
       eventId: event.eventId,
       committedAt: Date.parse(event.committedAt),
       createdAt: Date.parse(createdAt),
-      data: event.data,
+      data: event.data === null ? null : JSON.stringify(event.data),
+      index: [],
       ...(event.idempotencyKey === undefined ? {} : { idempotencyKey: event.idempotencyKey }),
       ...(event.txId === undefined ? {} : { txId: event.txId }),
     };

@@ -1,4 +1,4 @@
-/** Reading request bodies: media type, size limit (with or without Content-Length), UTF-8, JSON syntax. */
+/** Reading request bodies: media type, size limit (with or without Content-Length), UTF-8. */
 import { badRequest, HttpProblem } from "./problem";
 
 export interface MediaType {
@@ -50,9 +50,26 @@ function tooLarge(limit: number): HttpProblem {
   );
 }
 
+const utf8 = new TextDecoder("utf-8", { fatal: true, ignoreBOM: false });
+
+function decodeUtf8(bytes: Uint8Array): string {
+  try {
+    return utf8.decode(bytes);
+  } catch {
+    throw badRequest("malformed-body", "the request body is not valid UTF-8");
+  }
+}
+
 /** Reads the body as UTF-8 text, refusing it (413) as soon as it passes `limit` bytes, declared or not. */
 export async function readBodyText(request: Request, limit: number): Promise<string> {
   const declared = request.headers.get("content-length");
+  if (declared !== null && /^[0-9]{1,15}$/.test(declared)) {
+    if (Number(declared) > limit) throw tooLarge(limit);
+    // The runtime holds a body to its declared length, so it can be read whole.
+    const bytes = new Uint8Array(await request.arrayBuffer());
+    if (bytes.byteLength > limit) throw tooLarge(limit);
+    return decodeUtf8(bytes);
+  }
   if (declared !== null && Number(declared) > limit) throw tooLarge(limit);
   if (request.body === null) return "";
   const reader = request.body.getReader();
@@ -74,20 +91,5 @@ export async function readBodyText(request: Request, limit: number): Promise<str
     bytes.set(chunk, offset);
     offset += chunk.byteLength;
   }
-  try {
-    return new TextDecoder("utf-8", { fatal: true, ignoreBOM: false }).decode(bytes);
-  } catch {
-    throw badRequest("malformed-body", "the request body is not valid UTF-8");
-  }
-}
-
-/** Reads and parses a JSON body: 413 past the limit, 400 when it is not syntactically JSON. */
-export async function readJsonBody(request: Request, limit: number): Promise<unknown> {
-  const text = await readBodyText(request, limit);
-  try {
-    return JSON.parse(text);
-  } catch (error) {
-    const reason = error instanceof Error ? error.message : "invalid JSON";
-    throw badRequest("malformed-json", `the request body is not valid JSON: ${reason}`);
-  }
+  return decodeUtf8(bytes);
 }

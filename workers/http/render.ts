@@ -2,7 +2,9 @@
 import type { ReadResult, WriteResult } from "../../domain/commands";
 import type { DocumentKey } from "../../domain/keys";
 import { etagFor } from "../../domain/preconditions";
-import { HttpProblem, notFound, problemResponse, unprocessable } from "./problem";
+import { HttpProblem, notFound, problemResponse } from "./problem";
+
+const UNPROCESSABLE = "Unprocessable Content";
 
 export function documentLocation(key: DocumentKey): string {
   return `/v1/${key.collection}/${encodeURIComponent(key.id)}`;
@@ -15,61 +17,65 @@ function json(body: unknown, status: number, headers: Record<string, string>): R
   });
 }
 
-export function renderWrite(key: DocumentKey, result: WriteResult): Response {
-  const response = renderOutcome(key, result);
-  if (result.replayed) response.headers.set("Idempotent-Replayed", "true");
-  return response;
+/**
+ * A write's answer: the committed document, or the problem the document's object found, thrown for the app's
+ * one error handler to render. `headers` go on either (the Consistency-Token).
+ */
+export function renderWrite(
+  key: DocumentKey,
+  result: WriteResult,
+  headers: Record<string, string>,
+): Response {
+  const extra = result.replayed ? { ...headers, "Idempotent-Replayed": "true" } : headers;
+  if (result.kind !== "committed") throw problemFor(key, result, extra);
+  const responseHeaders: Record<string, string> = { ETag: etagFor(result.version), ...extra };
+  if (result.body === null) return new Response(null, { status: 204, headers: responseHeaders });
+  if (result.created) responseHeaders.Location = documentLocation(key);
+  responseHeaders["Content-Type"] = "application/json";
+  return new Response(result.body, { status: result.created ? 201 : 200, headers: responseHeaders });
 }
 
-function renderOutcome(key: DocumentKey, result: WriteResult): Response {
+function problemFor(
+  key: DocumentKey,
+  result: Exclude<WriteResult, { kind: "committed" }>,
+  headers: Record<string, string>,
+): HttpProblem {
+  const at = (pointer: string | undefined) => (pointer === undefined ? {} : { pointer });
   switch (result.kind) {
-    case "committed": {
-      const headers: Record<string, string> = { ETag: etagFor(result.version) };
-      if (result.body === null) return new Response(null, { status: 204, headers });
-      if (result.created) headers.Location = documentLocation(key);
-      return new Response(result.body, {
-        status: result.created ? 201 : 200,
-        headers: { "Content-Type": "application/json", ...headers },
-      });
-    }
+    case "malformed":
+      return new HttpProblem(400, result.code, "Bad Request", result.detail, {}, headers);
     case "precondition-failed":
-      return problemResponse(
-        new HttpProblem(
-          412,
-          "precondition-failed",
-          "Precondition Failed",
-          result.currentVersion === undefined
-            ? "the document does not exist, so the precondition cannot hold"
-            : `the document is at version ${result.currentVersion}`,
-          result.currentVersion === undefined ? {} : { currentVersion: result.currentVersion },
-        ),
+      return new HttpProblem(
+        412,
+        "precondition-failed",
+        "Precondition Failed",
+        result.currentVersion === undefined
+          ? "the document does not exist, so the precondition cannot hold"
+          : `the document is at version ${result.currentVersion}`,
+        result.currentVersion === undefined ? {} : { currentVersion: result.currentVersion },
+        headers,
       );
     case "not-found":
-      return problemResponse(notFound(`no document ${key.collection}/${key.id}`));
+      return new HttpProblem(
+        404,
+        "not-found",
+        "Not Found",
+        `no document ${key.collection}/${key.id}`,
+        {},
+        headers,
+      );
     case "conflict":
-      return problemResponse(
-        new HttpProblem(
-          409,
-          result.code,
-          "Conflict",
-          result.detail,
-          result.pointer === undefined ? {} : { pointer: result.pointer },
-        ),
-      );
+      return new HttpProblem(409, result.code, "Conflict", result.detail, at(result.pointer), headers);
     case "invalid":
-      return problemResponse(
-        unprocessable(
-          result.code,
-          result.detail,
-          result.pointer === undefined ? {} : { pointer: result.pointer },
-        ),
-      );
+      return new HttpProblem(422, result.code, UNPROCESSABLE, result.detail, at(result.pointer), headers);
     case "idempotency-key-reused":
-      return problemResponse(
-        unprocessable(
-          "idempotency-key-reused",
-          "this Idempotency-Key was already used on this document for a different request",
-        ),
+      return new HttpProblem(
+        422,
+        "idempotency-key-reused",
+        UNPROCESSABLE,
+        "this Idempotency-Key was already used on this document for a different request",
+        {},
+        headers,
       );
   }
 }

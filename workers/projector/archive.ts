@@ -12,6 +12,16 @@ export function archiveKey(committedAt: number, batchId: string): string {
   return `events/${year}/${month}/${day}/${time.slice(0, 2)}/${batchId}.ndjson`;
 }
 
+/**
+ * One NDJSON line: the event with its state inline as a JSON value (spliced in as the object stored it, not
+ * re-serialized), or `data: null` and the `dataRef` of a large state. The slot values stay out: they are derived.
+ */
+export function archiveLine(event: EventMessage): string {
+  const { data, index: _index, ...header } = event;
+  const head = JSON.stringify(header);
+  return `${head.slice(0, -1)},"data":${data ?? "null"}}`;
+}
+
 /** Writes the events, grouped by commit hour; resolves once every object is stored. */
 export async function archiveEvents(
   bucket: R2Bucket,
@@ -21,7 +31,7 @@ export async function archiveEvents(
   const byKey = new Map<string, string[]>();
   for (const event of events) {
     const key = archiveKey(event.committedAt, batchId);
-    const line = JSON.stringify(event.dataRef === undefined ? event : { ...event, data: null });
+    const line = archiveLine(event);
     byKey.set(key, [...(byKey.get(key) ?? []), line]);
   }
   await Promise.all(

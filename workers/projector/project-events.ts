@@ -1,11 +1,11 @@
 /**
  * The projector: applies a batch of events to the read model (documents, change feed) in one D1 batch and
- * archives them to R2. Idempotent and order-independent. Acks and retries per message: if the whole batch
+ * archives them to R2. Idempotent and order-independent. States arrive as JSON text and index values computed
+ * at commit, so nothing here parses a document, and a large state is never loaded (its R2 reference is stored). Acks and retries per message: if the whole batch
  * fails, each message is applied alone so that one poison event cannot hold the others back.
  */
 import { drizzle } from "drizzle-orm/d1";
 import { type EventMessage, isEventMessage } from "../../domain/event-message";
-import type { JsonObject } from "../../domain/json";
 import { archiveEvents } from "./archive";
 import { changesProjection } from "./projections/changes";
 import { documentsProjection } from "./projections/documents";
@@ -38,14 +38,6 @@ function fail(message: Message, reason: string, detail: unknown): void {
   message.retry({ delaySeconds: retryDelaySeconds(message.attempts) });
 }
 
-/** Loads a state that travelled by reference; the event carries it afterwards (its dataRef is kept). */
-async function resolve(archive: R2Bucket, event: EventMessage): Promise<EventMessage> {
-  if (event.dataRef === undefined) return event;
-  const object = await archive.get(event.dataRef);
-  if (object === null) throw new Error(`state ${event.dataRef} is missing from R2`);
-  return { ...event, data: (await object.json()) as JsonObject };
-}
-
 function statements(db: ReadModelDb, event: EventMessage, projectedAt: number) {
   return PROJECTIONS.filter((p) => p.handles.includes(event.type)).flatMap((p) =>
     p.statements(db, event, projectedAt),
@@ -57,16 +49,10 @@ export async function projectBatch(batch: MessageBatch<unknown>, deps: Projector
   const now = deps.now ?? Date.now;
   const ready: Array<{ message: Message; event: EventMessage }> = [];
 
-  await Promise.all(
-    batch.messages.map(async (message) => {
-      if (!isEventMessage(message.body)) return fail(message, "malformed", "not an EventMessage");
-      try {
-        ready.push({ message, event: await resolve(deps.archive, message.body) });
-      } catch (error) {
-        fail(message, "state-unavailable", error);
-      }
-    }),
-  );
+  for (const message of batch.messages) {
+    if (isEventMessage(message.body)) ready.push({ message, event: message.body });
+    else fail(message, "malformed", "not an EventMessage");
+  }
   if (ready.length === 0) return;
 
   try {

@@ -33,14 +33,3 @@ export class CircuitBreaker {
     return Math.max(1, Math.ceil((this.openUntil - this.now()) / 1000));
   }
 }
-
-/** Rejects when `promise` has not settled within `ms`. */
-export function withTimeout<T>(promise: Promise<T>, ms: number): Promise<T> {
-  let timer: ReturnType<typeof setTimeout> | undefined;
-  const timeout = new Promise<never>((_, reject) => {
-    timer = setTimeout(() => reject(new Error(`read model did not answer within ${ms} ms`)), ms);
-  });
-  return Promise.race([promise, timeout]).finally(() =>
-    clearTimeout(timer as Parameters<typeof clearTimeout>[0]),
-  );
-}

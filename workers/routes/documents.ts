@@ -1,27 +1,18 @@
 /** The command side: create, replace, patch and delete single documents. */
 import { createRoute, type OpenAPIHono } from "@hono/zod-openapi";
 import type { Context } from "hono";
-import type { WriteCommand } from "../../domain/commands";
 import { emptyToken, encodeToken, recordWrite } from "../../domain/consistency-token";
-import { checkDocument, type WriteOperation } from "../../domain/document";
+import { sha256Hex } from "../../domain/digest";
 import { monotonicIds } from "../../domain/ids";
-import { depthOf, isObject, type JsonValue, MAX_DEPTH } from "../../domain/json";
 import { DEFAULT_TENANT, type DocumentKey } from "../../domain/keys";
-import { parseJsonPatch } from "../../domain/patch/json-patch";
+import type { WriteBody, WriteRequest } from "../../domain/write-request";
 import type { AppEnv } from "../app";
 import { configOf } from "../config";
 import { tokenFrom } from "../consistency";
 import { callDocument, DEFAULT_RETRY, documentStub } from "../documents-client";
-import { readJsonBody, requireMediaType } from "../http/body";
-import { badRequest, unprocessable } from "../http/problem";
+import { readBodyText, requireMediaType } from "../http/body";
 import { renderWrite } from "../http/render";
-import {
-  collectionFrom,
-  documentKeyFrom,
-  idempotencyKeyFrom,
-  preconditionsFrom,
-  requestFingerprint,
-} from "../http/request";
+import { collectionFrom, documentKeyFrom, idempotencyKeyFrom, preconditionsFrom } from "../http/request";
 import { DocumentData, DocumentParams, JsonPatch } from "../schemas";
 import { envelope, JSON_TYPE, problems } from "./openapi";
 
@@ -84,111 +75,69 @@ export function registerDocumentRoutes(app: OpenAPIHono<AppEnv>): void {
 
   app.post("/v1/:collection", async (c) => {
     const collection = collectionFrom(c.req.url);
-    const data = await documentBody(c);
+    const { json } = await bodyOf(c, [JSON_TYPE]);
     const idempotencyKey = idempotencyKeyFrom(c.req.raw.headers);
     const id = idempotencyKey === undefined ? newId() : await idForKey(collection, idempotencyKey);
     const key = { tenant: DEFAULT_TENANT, collection, id };
-    return write(c, key, { type: "put", data }, { createOnly: true, body: data, idempotencyKey });
+    return write(c, key, { type: "put", json }, { createOnly: true });
   });
 
   app.put("/v1/:collection/:id", async (c) => {
     const key = documentKeyFrom(c.req.url);
-    const data = await documentBody(c);
-    return write(c, key, { type: "put", data }, { body: data });
+    const { json } = await bodyOf(c, [JSON_TYPE]);
+    return write(c, key, { type: "put", json });
   });
 
   app.patch("/v1/:collection/:id", async (c) => {
     const key = documentKeyFrom(c.req.url);
-    const mediaType = requireMediaType(c.req.header("content-type"), [MERGE_PATCH, JSON_PATCH]);
-    const body = (await readJsonBody(c.req.raw, configOf(c.env).maxDocumentBytes)) as JsonValue;
-    if (depthOf(body) > MAX_DEPTH + 2) {
-      throw unprocessable("document-too-deep", `a patch may nest at most ${MAX_DEPTH} levels`);
-    }
-    let operation: WriteOperation;
-    if (mediaType === MERGE_PATCH) {
-      if (!isObject(body))
-        throw unprocessable("patch-not-object", "a merge patch for a document must be a JSON object");
-      operation = { type: "merge-patch", patch: body };
-    } else {
-      const parsed = parseJsonPatch(body);
-      if (!parsed.ok) throw badRequest("malformed-patch", parsed.detail);
-      operation = { type: "json-patch", operations: parsed.operations };
-    }
-    return write(c, key, operation, { body, mediaType });
+    const { mediaType, json } = await bodyOf(c, [MERGE_PATCH, JSON_PATCH]);
+    return write(c, key, { type: mediaType === MERGE_PATCH ? "merge-patch" : "json-patch", json });
   });
 
   app.delete("/v1/:collection/:id", async (c) => {
     const key = documentKeyFrom(c.req.url);
-    return write(c, key, { type: "delete" }, {});
+    return write(c, key, { type: "delete" });
   });
 }
 
-/** A PUT or POST body: JSON (415 otherwise), within the size limit (413), a valid document (422). */
-async function documentBody(c: Ctx) {
-  requireMediaType(c.req.header("content-type"), [JSON_TYPE]);
-  const limits = configOf(c.env);
-  const body = await readJsonBody(c.req.raw, limits.maxDocumentBytes);
-  const checked = checkDocument(body, limits);
-  if (!checked.ok) throw unprocessable(checked.rejection.code, checked.rejection.detail);
-  return checked.data;
+/** A write's body as text: one of the accepted media types (415), within the size limit (413), UTF-8 (400). */
+async function bodyOf(c: Ctx, accepted: readonly string[]): Promise<{ mediaType: string; json: string }> {
+  const mediaType = requireMediaType(c.req.header("content-type"), accepted);
+  return { mediaType, json: await readBodyText(c.req.raw, configOf(c.env).maxDocumentBytes) };
 }
 
+/** Sends the write to the document's object and renders its answer; the object parses and judges the body. */
 async function write(
   c: Ctx,
   key: DocumentKey,
-  operation: WriteOperation,
-  options: {
-    body?: JsonValue;
-    mediaType?: string;
-    createOnly?: boolean;
-    idempotencyKey?: string | undefined;
-  },
+  body: WriteBody,
+  options: { createOnly?: boolean } = {},
 ): Promise<Response> {
   const headers = c.req.raw.headers;
-  const preconditions = preconditionsFrom(headers);
-  const idempotencyKey = options.idempotencyKey ?? idempotencyKeyFrom(headers);
-  const command: WriteCommand = {
+  const idempotencyKey = idempotencyKeyFrom(headers);
+  const request: WriteRequest = {
     key,
-    operation,
-    preconditions,
+    body,
+    preconditions: preconditionsFrom(headers),
     ...(options.createOnly ? { createOnly: true } : {}),
-    ...(idempotencyKey === undefined
-      ? {}
-      : {
-          idempotency: {
-            key: idempotencyKey,
-            fingerprint: await requestFingerprint({
-              method: c.req.method,
-              target: `${key.collection}/${key.id}`,
-              headers,
-              ...(options.mediaType === undefined ? {} : { mediaType: options.mediaType }),
-              ...(options.body === undefined ? {} : { body: options.body }),
-            }),
-          },
-        }),
+    ...(idempotencyKey === undefined ? {} : { idempotencyKey }),
   };
   const token = tokenFrom(headers);
   const result = await callDocument(
     () => documentStub(c.env.DOCUMENTS, key),
-    (stub) => stub.write(command),
+    (stub) => stub.write(request),
     { ...DEFAULT_RETRY, idempotent: idempotencyKey !== undefined },
   );
-  const response = renderWrite(key, result);
-  // The token covers this write, merged into the one the client sent: read-your-writes from here on.
-  if (result.kind === "committed") {
-    response.headers.set(
-      "Consistency-Token",
-      encodeToken(recordWrite(token ?? emptyToken(), key, result.version, result.replayed)),
-    );
-  }
-  return response;
+  // A committed write joins the token the client sent: read-your-writes from here on. Any other answer hands
+  // the client's token back unchanged, so every write response carries one.
+  const carried =
+    result.kind === "committed"
+      ? recordWrite(token ?? emptyToken(), key, result.version, result.replayed)
+      : (token ?? emptyToken());
+  return renderWrite(key, result, { "Consistency-Token": encodeToken(carried) });
 }
 
 /** The document a POST's Idempotency-Key designates: the same key always names the same id. */
 async function idForKey(collection: string, idempotencyKey: string): Promise<string> {
-  const digest = await crypto.subtle.digest(
-    "SHA-256",
-    new TextEncoder().encode(`${collection}\n${idempotencyKey}`),
-  );
-  return `k${[...new Uint8Array(digest).slice(0, 16)].map((b) => b.toString(16).padStart(2, "0")).join("")}`;
+  return `k${(await sha256Hex(`${collection}\n${idempotencyKey}`)).slice(0, 32)}`;
 }

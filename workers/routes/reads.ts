@@ -23,7 +23,6 @@ import { badRequest, HttpProblem, unavailable } from "../http/problem";
 import { jsonResponse, renderRead } from "../http/render";
 import { collectionFrom, documentKeyFrom, preconditionsFrom } from "../http/request";
 import { parseWith } from "../http/validate";
-import { withTimeout } from "../read-model/breaker";
 import { readDocument, runQuery, toEnvelopeJson } from "../read-model/reader";
 import {
   DEFAULT_HISTORY_LIMIT,
@@ -33,6 +32,7 @@ import {
   QueryPage,
   ReadQuery,
 } from "../schemas";
+import { withTimeout } from "../timeout";
 import { envelope, JSON_TYPE, problems } from "./openapi";
 
 type Ctx = Context<AppEnv>;

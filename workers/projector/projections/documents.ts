@@ -1,6 +1,5 @@
 /** Current documents: a row is replaced only by a newer version, so duplicates and late events are no-ops. */
 import { sql } from "drizzle-orm";
-import { indexValues } from "../../../domain/collections";
 import { documents } from "../../read-model/schema";
 import { type Projection, storedData } from "./types";
 
@@ -9,7 +8,7 @@ export const documentsProjection: Projection = {
   handles: ["put", "patch", "delete"],
   statements(db, event, projectedAt) {
     const { data, dataRef } = storedData(event);
-    const [k0 = null, k1 = null, k2 = null, k3 = null] = indexValues(event.collection, event.data);
+    const [k0 = null, k1 = null, k2 = null, k3 = null] = event.index;
     const row = {
       tenant: event.tenant,
       collection: event.collection,

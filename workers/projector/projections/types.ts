@@ -14,6 +14,5 @@ export interface Projection {
 
 /** The state as the read model stores it: inline JSON, or the R2 reference for a large state. */
 export function storedData(event: EventMessage): { data: string | null; dataRef: string | null } {
-  if (event.dataRef !== undefined) return { data: null, dataRef: event.dataRef };
-  return { data: event.data === null ? null : JSON.stringify(event.data), dataRef: null };
+  return { data: event.data, dataRef: event.dataRef ?? null };
 }
