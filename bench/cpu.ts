@@ -1,16 +1,21 @@
 /**
- * `npm run bench:cpu`: CPU time workerd spends per request, for Tessera and the floor, including the work a
- * request leaves behind (Tessera's queue send, projection, archive and outbox confirmation), measured from
- * /proc. On a shared 2-core machine throughput is noisy; CPU per request is what an optimisation changes.
+ * `npm run bench:cpu`: CPU time workerd spends per request, including the work a request leaves behind (Tessera's
+ * queue send, projection, archive and outbox confirmation), read from /proc. On a shared 2-core machine
+ * throughput is noisy; CPU per request is what an optimisation changes, so this is the tool for "did it help".
+ *
+ *   npm run bench:cpu                          Tessera (working tree) and the floor
+ *   npm run bench:cpu -- --ab=HEAD~1           the working tree against another commit, interleaved
+ *   options: --only=write-spread,read-strong   --rounds=3   --seconds=4   --docs=1000
  */
-import { readdirSync, readFileSync } from "node:fs";
+import { execFileSync } from "node:child_process";
+import { existsSync, readdirSync, readFileSync, symlinkSync } from "node:fs";
 import { resolve } from "node:path";
 import { closedLoop, type RequestSpec } from "./lib/load";
 import { bundle, type RunningSystem, type SystemSpec, start } from "./lib/server";
 
 const root = resolve(import.meta.dirname, "..");
 const out = resolve(root, "bench/.out");
-const TICKS_PER_MS = 100 / 1000; // USER_HZ
+const MS_PER_TICK = 10; // USER_HZ = 100
 
 const args = new Map(
   process.argv
@@ -21,24 +26,25 @@ const args = new Map(
       return [k ?? "", v ?? "true"] as const;
     }),
 );
-const seconds = Number(args.get("seconds") ?? 5);
+const seconds = Number(args.get("seconds") ?? 4);
 const docs = Number(args.get("docs") ?? 1000);
+const rounds = Number(args.get("rounds") ?? 3);
+const only = args.get("only")?.split(",");
+const ab = args.get("ab");
 
-/** CPU ms used so far by every workerd process below this one. */
-function workerdCpuMs(): number {
-  let ticks = 0;
+/** CPU ms used so far by the workerd process serving `port`. */
+function workerdCpuMs(port: number): number {
   for (const pid of readdirSync("/proc").filter((p) => /^\d+$/.test(p))) {
     try {
+      if (!readFileSync(`/proc/${pid}/cmdline`, "utf8").includes(`entry=127.0.0.1:${port}`)) continue;
       const stat = readFileSync(`/proc/${pid}/stat`, "utf8");
-      const comm = stat.slice(stat.indexOf("(") + 1, stat.lastIndexOf(")"));
-      if (comm !== "workerd") continue;
       const fields = stat.slice(stat.lastIndexOf(")") + 2).split(" ");
-      ticks += Number(fields[11]) + Number(fields[12]);
+      return (Number(fields[11]) + Number(fields[12])) * MS_PER_TICK;
     } catch {
       // The process ended while we looked.
     }
   }
-  return ticks / TICKS_PER_MS;
+  throw new Error(`no workerd serves port ${port}`);
 }
 
 const payload = () =>
@@ -50,80 +56,102 @@ interface Probe {
   spec: RequestSpec;
 }
 
-const SYSTEMS: Record<string, { spec: SystemSpec; probes: Probe[]; seed: (i: number) => string }> = {
-  tessera: {
-    spec: { config: "wrangler.toml", migrationsDir: "migrations", bindings: { LOG_REQUESTS: "false" } },
-    seed: (i) => `/v1/bench/d${i}`,
-    probes: [
-      {
-        name: "write-spread",
-        spec: { method: "PUT", path: () => `/v1/bench/d${rand(docs)}`, body: payload },
-      },
-      { name: "write-hot", spec: { method: "PUT", path: () => "/v1/bench/hot", body: payload } },
-      {
-        name: "read-strong",
-        spec: { method: "GET", path: () => `/v1/bench/d${rand(docs)}`, headers: { consistency: "strong" } },
-      },
-      { name: "read-eventual", spec: { method: "GET", path: () => `/v1/bench/d${rand(docs)}` } },
-    ],
-  },
-  floor: {
-    spec: { config: "bench/floor/wrangler.toml" },
-    seed: (i) => `/k/d${i}`,
-    probes: [
-      { name: "write-spread", spec: { method: "PUT", path: () => `/k/d${rand(docs)}`, body: payload } },
-      { name: "write-hot", spec: { method: "PUT", path: () => "/k/hot", body: payload } },
-      { name: "read-strong", spec: { method: "GET", path: () => `/k/d${rand(docs)}` } },
-    ],
-  },
+const TESSERA = {
+  seed: (i: number) => `/v1/bench/d${i}`,
+  probes: [
+    { name: "write-spread", spec: { method: "PUT", path: () => `/v1/bench/d${rand(docs)}`, body: payload } },
+    { name: "write-hot", spec: { method: "PUT", path: () => "/v1/bench/hot", body: payload } },
+    {
+      name: "read-strong",
+      spec: { method: "GET", path: () => `/v1/bench/d${rand(docs)}`, headers: { consistency: "strong" } },
+    },
+    { name: "read-eventual", spec: { method: "GET", path: () => `/v1/bench/d${rand(docs)}` } },
+  ] satisfies Probe[],
+};
+const FLOOR = {
+  seed: (i: number) => `/k/d${i}`,
+  probes: [
+    { name: "write-spread", spec: { method: "PUT", path: () => `/k/d${rand(docs)}`, body: payload } },
+    { name: "write-hot", spec: { method: "PUT", path: () => "/k/hot", body: payload } },
+    { name: "read-strong", spec: { method: "GET", path: () => `/k/d${rand(docs)}` } },
+  ] satisfies Probe[],
 };
 
-/** Waits until workerd has been idle (under 2% of a core) for `quietMs`. */
-async function idle(quietMs: number, limitMs = 120_000): Promise<void> {
+interface Contender {
+  label: string;
+  spec: SystemSpec;
+  cwd: string;
+  seed: (i: number) => string;
+  probes: Probe[];
+  port: number;
+  running?: RunningSystem;
+}
+
+/** A checkout of `ref` beside the working tree, sharing its node_modules. */
+function worktree(ref: string): string {
+  const dir = resolve(root, "bench/.state/ab", ref.replace(/[^A-Za-z0-9._-]/g, "_"));
+  if (!existsSync(dir)) execFileSync("git", ["worktree", "add", "--detach", dir, ref], { cwd: root });
+  else execFileSync("git", ["checkout", "--detach", ref], { cwd: dir });
+  if (!existsSync(resolve(dir, "node_modules"))) symlinkSync(resolve(root, "node_modules"), resolve(dir, "node_modules"));
+  return dir;
+}
+
+const tessera: SystemSpec = {
+  config: "wrangler.toml",
+  migrationsDir: "migrations",
+  bindings: { LOG_REQUESTS: "false" },
+};
+const contenders: Contender[] = [{ label: "tessera", spec: tessera, cwd: root, ...TESSERA, port: 9500 }];
+if (ab !== undefined) {
+  contenders.push({ label: `tessera@${ab}`, spec: tessera, cwd: worktree(ab), ...TESSERA, port: 9501 });
+} else {
+  contenders.push({ label: "floor", spec: { config: "bench/floor/wrangler.toml" }, cwd: root, ...FLOOR, port: 9501 });
+}
+
+/** Waits until the contender's workerd has used under 1% of a core for `quietMs`. */
+async function idle(c: Contender, quietMs: number, limitMs = 120_000): Promise<void> {
   const started = Date.now();
-  let last = workerdCpuMs();
+  let last = workerdCpuMs(c.port);
   let quietSince = Date.now();
   while (Date.now() - quietSince < quietMs && Date.now() - started < limitMs) {
     await new Promise((r) => setTimeout(r, 500));
-    const now = workerdCpuMs();
-    if (now - last > 10) quietSince = Date.now();
+    const now = workerdCpuMs(c.port);
+    if (now - last > 5) quietSince = Date.now();
     last = now;
   }
 }
 
-async function measure(system: RunningSystem, probe: Probe) {
-  await idle(3_000);
-  const before = workerdCpuMs();
-  const m = await closedLoop(system.url, [{ weight: 1, spec: probe.spec }], { connections: 32, seconds });
-  const during = workerdCpuMs() - before;
-  // Outbox alarms confirm 10 s after a write; wait them out so their cost is counted.
+async function measure(c: Contender, probe: Probe) {
+  const url = c.running?.url ?? "";
+  await idle(c, 2_000);
+  const before = workerdCpuMs(c.port);
+  const m = await closedLoop(url, [{ weight: 1, spec: probe.spec }], { connections: 32, seconds });
+  const during = workerdCpuMs(c.port) - before;
+  // Outbox alarms come due seconds after a write: wait them out so that their cost is counted.
   await new Promise((r) => setTimeout(r, 12_000));
-  await idle(3_000);
-  const total = workerdCpuMs() - before;
-  return {
-    probe: probe.name,
-    reqPerSec: Math.round(m.throughput),
-    cpuMsPerReq: +(during / m.requests).toFixed(3),
-    cpuMsPerReqWithAftermath: +(total / m.requests).toFixed(3),
-    errors: m.errors,
-  };
+  await idle(c, 2_000);
+  const total = workerdCpuMs(c.port) - before;
+  return { reqPerSec: m.throughput, during: during / m.requests, total: total / m.requests, errors: m.errors };
 }
 
-const only = args.get("system");
-const probeFilter = args.get("only")?.split(",");
-for (const [name, system] of Object.entries(SYSTEMS)) {
-  if (only !== undefined && only !== name) continue;
-  const script = bundle(system.spec, resolve(out, `cpu-${name}`));
-  const running = await start(system.spec, script, {
-    port: 9500,
-    persistDir: resolve(root, "bench/.state", `cpu-${name}`),
-    fresh: true,
-  });
-  try {
+function median(values: number[]): number {
+  const sorted = [...values].sort((a, b) => a - b);
+  const mid = Math.floor(sorted.length / 2);
+  return sorted.length % 2 === 1 ? (sorted[mid] ?? 0) : ((sorted[mid - 1] ?? 0) + (sorted[mid] ?? 0)) / 2;
+}
+
+try {
+  for (const c of contenders) {
+    const script = bundle({ ...c.spec, root: c.cwd }, resolve(out, `cpu-${c.port}`));
+    c.running = await start({ ...c.spec, root: c.cwd }, script, {
+      port: c.port,
+      persistDir: resolve(root, "bench/.state", `cpu-${c.port}`),
+      fresh: true,
+    });
     for (let i = 0; i < docs; i += 50) {
       await Promise.all(
         Array.from({ length: Math.min(50, docs - i) }, (_, j) =>
-          fetch(running.url + system.seed(i + j), {
+          fetch((c.running?.url ?? "") + c.seed(i + j), {
             method: "PUT",
             headers: { "content-type": "application/json" },
             body: payload(),
@@ -131,11 +159,35 @@ for (const [name, system] of Object.entries(SYSTEMS)) {
         ),
       );
     }
-    for (const probe of system.probes) {
-      if (probeFilter !== undefined && !probeFilter.includes(probe.name)) continue;
-      console.log(JSON.stringify({ system: name, ...(await measure(running, probe)) }));
-    }
-  } finally {
-    await running.stop();
   }
+  // The seeds' outbox alarms come due seconds later: let them pass before measuring anything.
+  await new Promise((r) => setTimeout(r, 12_000));
+  const names = [...new Set(contenders.flatMap((c) => c.probes.map((p) => p.name)))].filter(
+    (n) => only === undefined || only.includes(n),
+  );
+  const samples = new Map<string, Array<{ reqPerSec: number; during: number; total: number }>>();
+  for (let round = 1; round <= rounds; round++) {
+    for (const name of names) {
+      // Alternate who goes first, so that drift over the run does not favour one side.
+      const order = round % 2 === 1 ? contenders : [...contenders].reverse();
+      for (const c of order) {
+        const probe = c.probes.find((p) => p.name === name);
+        if (probe === undefined) continue;
+        const m = await measure(c, probe);
+        const key = `${name}\t${c.label}`;
+        samples.set(key, [...(samples.get(key) ?? []), m]);
+        console.error(
+          `round ${round} ${name} ${c.label}: ${m.reqPerSec.toFixed(0)} req/s, ${(m.during * 1000).toFixed(0)} µs/req during, ${(m.total * 1000).toFixed(0)} µs/req with aftermath${m.errors > 0 ? `, ${m.errors} errors` : ""}`,
+        );
+      }
+    }
+  }
+  console.log("probe\tsystem\treq/s\tµs/req during\tµs/req with aftermath (medians)");
+  for (const [key, ms] of samples) {
+    console.log(
+      `${key}\t${median(ms.map((m) => m.reqPerSec)).toFixed(0)}\t${(median(ms.map((m) => m.during)) * 1000).toFixed(0)}\t${(median(ms.map((m) => m.total)) * 1000).toFixed(0)}`,
+    );
+  }
+} finally {
+  for (const c of contenders) await c.running?.stop();
 }

@@ -30,19 +30,41 @@ import {
 } from "../domain/write-request";
 import { publish } from "../workers/events-queue";
 import { migrate, SCHEMA_VERSION, schemaVersion } from "./document-schema";
-import { type DocumentRow, type EventRow, eventFromRow } from "./event-rows";
-import { Outbox, type OutboxStatus, type ProjectedVersions, type Publisher, type StateStore } from "./outbox";
+import { type EventRow, eventFromRow } from "./event-rows";
+import {
+  CONFIRM_POLL_MS,
+  Outbox,
+  type OutboxStatus,
+  type PendingRow,
+  type ProjectedVersions,
+  type Publisher,
+  type StateStore,
+} from "./outbox";
 
 /** Largest history page in characters of event data, so a page of large documents stays a sane response. */
 const HISTORY_PAGE_CHARS = 4 * 1024 * 1024;
 const PRUNE_INTERVAL_MS = 60 * 60 * 1000;
-/** The alarm set with every write: if the immediate send does not drain the outbox, this one retries it. */
-const SAFETY_ALARM_MS = 10_000;
+/**
+ * The alarm set with every write: it sends what the immediate send did not (an eviction or a crash before it),
+ * and asks the change feed whether the events arrived.
+ */
+const SAFETY_ALARM_MS = CONFIRM_POLL_MS;
 
 /** The part of an outcome kept with an idempotency key; a committed envelope is rebuilt from the event log. */
 type StoredOutcome =
   | Exclude<WriteOutcome, { kind: "committed" }>
   | { kind: "committed"; version: number; created: boolean };
+
+/** The key and the newest event, as the constructor loads them (event columns null before any commit). */
+interface LoadedRow extends Record<string, SqlStorageValue> {
+  tenant: string;
+  collection: string;
+  id: string;
+  version: number | null;
+  data: string | null;
+  created_at: number | null;
+  committed_at: number | null;
+}
 
 /** Thrown to roll back a first write that stores nothing, so that the object keeps no schema for it. */
 class NothingToStore {
@@ -82,10 +104,13 @@ export class DocumentObject extends DurableObject<Env> implements DocumentRpc {
   /** The applied schema version; 0 until the first write commits. */
   private schema = 0;
   private key: DocumentKey | null = null;
+  /** Whether storage holds the key (meta): written with the first commit. */
+  private keyStored = false;
   private state: DocumentState | null = null;
   /** The current state's envelope as JSON text, ready to answer reads with; null when missing or deleted. */
   private body: string | null = null;
-  private nextPruneAt = 0;
+  /** The write path forgets expired idempotency keys at most once an hour (the alarm does it every time). */
+  private nextPruneAt = Date.now() + PRUNE_INTERVAL_MS;
 
   constructor(ctx: DurableObjectState, env: Env) {
     super(ctx, env);
@@ -93,7 +118,10 @@ export class DocumentObject extends DurableObject<Env> implements DocumentRpc {
     void ctx.blockConcurrencyWhile(async () => {
       const sql = ctx.storage.sql;
       const version = schemaVersion(sql);
-      if (version === 0) return;
+      if (version === 0) {
+        this.outbox.loaded(null);
+        return;
+      }
       if (version < SCHEMA_VERSION) ctx.storage.transactionSync(() => migrate(sql, version));
       this.schema = SCHEMA_VERSION;
       this.load();
@@ -133,10 +161,16 @@ export class DocumentObject extends DurableObject<Env> implements DocumentRpc {
     const now = this.clock();
     const fresh = this.schema === 0;
     const sql = this.ctx.storage.sql;
-    let outcome: { result: WriteResult; state: DocumentState | null; alarm: number | null };
+    let outcome: {
+      result: WriteResult;
+      state: DocumentState | null;
+      alarm: number | null;
+      pending: PendingRow | null;
+    };
     try {
       outcome = this.ctx.storage.transactionSync(() => {
         if (fresh) migrate(sql, 0);
+        if (!this.keyStored) this.storeKey(request.key);
         const done = this.writeInTransaction(request, parsed, claim, now);
         if (fresh && done.state === null && claim === undefined) throw new NothingToStore(done.result);
         return done;
@@ -146,8 +180,10 @@ export class DocumentObject extends DurableObject<Env> implements DocumentRpc {
       throw error;
     }
     this.schema = SCHEMA_VERSION;
-    const { result, state, alarm } = outcome;
+    const { result, state, alarm, pending } = outcome;
     if (alarm !== null) this.alarmAt = alarm;
+    this.keyStored = true;
+    if (pending !== null) this.outbox.committed(pending);
     if (state !== null) {
       this.state = state;
       this.body = result.kind === "committed" ? result.body : null;
@@ -168,7 +204,7 @@ export class DocumentObject extends DurableObject<Env> implements DocumentRpc {
     const now = this.clock();
     // A flush that writes keep busy (a hot document) must not hold confirmation back: join it only when idle.
     if (this.outbox.busy()) void this.flushOutbox(key);
-    else await this.flushOutbox(key);
+    else if (this.outbox.hasUnsent()) await this.flushOutbox(key);
     try {
       if ((await this.outbox.confirm(key, this.projected, now)) > 0) await this.flushOutbox(key);
     } catch (error) {
@@ -181,7 +217,7 @@ export class DocumentObject extends DurableObject<Env> implements DocumentRpc {
     const { unsent, unconfirmed, retryAt } = this.outbox.status();
     let next: number | null;
     if (unsent > 0) next = retryAt ?? now + SAFETY_ALARM_MS;
-    else if (unconfirmed > 0) next = now + SAFETY_ALARM_MS;
+    else if (unconfirmed > 0) next = this.outbox.nextConfirmation(now);
     else
       next = this.ctx.storage.sql
         .exec<{ t: number | null }>("SELECT min(expires_at) AS t FROM idempotency")
@@ -248,7 +284,7 @@ export class DocumentObject extends DurableObject<Env> implements DocumentRpc {
     parsed: Exclude<ParsedWrite, MalformedBody>,
     claim: { key: string; fingerprint: string } | undefined,
     now: number,
-  ): { result: WriteResult; state: DocumentState | null; alarm: number | null } {
+  ): { result: WriteResult; state: DocumentState | null; alarm: number | null; pending: PendingRow | null } {
     if (claim !== undefined) {
       const prior = this.ctx.storage.sql
         .exec<{ fingerprint: string; outcome: string }>(
@@ -262,13 +298,14 @@ export class DocumentObject extends DurableObject<Env> implements DocumentRpc {
           prior.fingerprint === claim.fingerprint
             ? { ...this.replay(JSON.parse(prior.outcome) as StoredOutcome), replayed: true }
             : { kind: "idempotency-key-reused", replayed: false };
-        return { result, state: null, alarm: null };
+        return { result, state: null, alarm: null, pending: null };
       }
     }
     this.pruneIdempotency(now);
     let outcome: WriteOutcome;
     let state: DocumentState | null = null;
     let alarm: number | null = null;
+    let pending: PendingRow | null = null;
     const decision: Decision =
       parsed.kind === "write"
         ? decide(this.state, parsed.intent, now, {
@@ -280,7 +317,7 @@ export class DocumentObject extends DurableObject<Env> implements DocumentRpc {
       outcome = decision.rejection;
     } else {
       state = decision.state;
-      this.persist(request, decision, now);
+      pending = this.persist(request, decision, now);
       const body =
         decision.serialized === null
           ? null
@@ -306,39 +343,50 @@ export class DocumentObject extends DurableObject<Env> implements DocumentRpc {
         now + this.config.idempotencyTtlMs,
       );
     }
-    return { result: { ...outcome, replayed: false }, state, alarm };
+    return { result: { ...outcome, replayed: false }, state, alarm, pending };
   }
 
-  private persist(request: WriteRequest, decision: Extract<Decision, { kind: "commit" }>, now: number): void {
+  /** The event (state, version, timestamps) and its outbox row; the key once, with the first commit. */
+  private persist(
+    request: WriteRequest,
+    decision: Extract<Decision, { kind: "commit" }>,
+    now: number,
+  ): PendingRow {
     const { key } = request;
     const { state } = decision;
     const sql = this.ctx.storage.sql;
-    sql.exec(
-      `INSERT INTO document (singleton, tenant, collection, id, version, deleted, created_at, updated_at)
-       VALUES (1, ?, ?, ?, ?, ?, ?, ?)
-       ON CONFLICT (singleton) DO UPDATE SET version = excluded.version, deleted = excluded.deleted,
-         created_at = excluded.created_at, updated_at = excluded.updated_at`,
-      key.tenant,
-      key.collection,
-      key.id,
-      state.version,
-      state.data === null ? 1 : 0,
-      state.createdAt,
-      state.updatedAt,
-    );
+    const event: EventRow = {
+      version: state.version,
+      event_id: this.newEventId(),
+      type: decision.type,
+      data: decision.serialized,
+      committed_at: now,
+      created_at: state.createdAt,
+      idempotency_key: request.idempotencyKey ?? null,
+      tx_id: request.txId ?? null,
+    };
     sql.exec(
       `INSERT INTO events (version, event_id, type, data, committed_at, created_at, idempotency_key, tx_id)
        VALUES (?, ?, ?, ?, ?, ?, ?, ?)`,
-      state.version,
-      this.newEventId(),
-      decision.type,
-      decision.serialized,
-      now,
-      state.createdAt,
-      request.idempotencyKey ?? null,
-      request.txId ?? null,
+      event.version,
+      event.event_id,
+      event.type,
+      event.data,
+      event.committed_at,
+      event.created_at,
+      event.idempotency_key,
+      event.tx_id,
     );
-    this.outbox.add(state.version, indexValues(key.collection, state.data));
+    return this.outbox.add(event, indexValues(key.collection, state.data));
+  }
+
+  private storeKey(key: DocumentKey): void {
+    this.ctx.storage.sql.exec(
+      "INSERT OR IGNORE INTO meta (singleton, tenant, collection, id) VALUES (1, ?, ?, ?)",
+      key.tenant,
+      key.collection,
+      key.id,
+    );
   }
 
   private replay(stored: StoredOutcome): WriteOutcome {
@@ -365,21 +413,22 @@ export class DocumentObject extends DurableObject<Env> implements DocumentRpc {
   }
 
   private load(): void {
-    const sql = this.ctx.storage.sql;
-    const doc = sql
-      .exec<DocumentRow & { data: string | null }>(
-        "SELECT d.*, e.data FROM document d LEFT JOIN events e ON e.version = d.version",
+    const row = this.ctx.storage.sql
+      .exec<LoadedRow>(
+        `SELECT m.tenant, m.collection, m.id, e.version, e.data, e.created_at, e.committed_at FROM meta m
+         LEFT JOIN events e ON e.version = (SELECT max(version) FROM events)`,
       )
       .toArray()[0];
-    if (doc === undefined) return;
-    this.key = { tenant: doc.tenant, collection: doc.collection, id: doc.id };
-    let data: JsonObject | null = null;
-    if (doc.deleted === 0) {
-      if (doc.data === null) throw new Error(`document ${doc.id}: event ${doc.version} missing from its log`);
-      data = JSON.parse(doc.data) as JsonObject;
-      this.body = envelopeJson(this.key, doc.version, doc.data, doc.created_at, doc.updated_at);
-    }
-    this.state = { version: doc.version, data, createdAt: doc.created_at, updatedAt: doc.updated_at };
+    this.outbox.loaded(row?.version ?? 0);
+    if (row === undefined) return;
+    this.key = { tenant: row.tenant, collection: row.collection, id: row.id };
+    this.keyStored = true;
+    const { version, data: json, created_at: createdAt, committed_at: updatedAt } = row;
+    if (version === null || createdAt === null || updatedAt === null) return;
+    // The newest event is the current document; a delete leaves a tombstone (data null).
+    const data = json === null ? null : (JSON.parse(json) as JsonObject);
+    if (json !== null) this.body = envelopeJson(this.key, version, json, createdAt, updatedAt);
+    this.state = { version, data, createdAt, updatedAt };
   }
 
   /** An object does not know its own name: the first request tells it, and every later one must agree. */

@@ -2,16 +2,18 @@
  * SQLite schema of a DocumentObject, as versioned migrations. PRAGMA user_version is unavailable in Durable
  * Objects, so the applied version lives in `_schema`. An object that has never committed a write has no tables at
  * all: reads and refused writes leave nothing behind, and the first write creates the schema in its transaction.
+ *
+ * A write touches as few tables as it can, because in an object that sees few writes every statement is prepared
+ * afresh: the event row holds the state, the version and both timestamps (the newest row is the current
+ * document), the outbox row names the event, and `meta` holds the key, written once.
  */
 
 /** The current schema, which an object's first write creates. */
 const CURRENT = `
   CREATE TABLE _schema (version INTEGER NOT NULL);
-  CREATE TABLE document (
+  CREATE TABLE meta (
     singleton INTEGER PRIMARY KEY CHECK (singleton = 1),
-    tenant TEXT NOT NULL, collection TEXT NOT NULL, id TEXT NOT NULL,
-    version INTEGER NOT NULL, deleted INTEGER NOT NULL,
-    created_at INTEGER NOT NULL, updated_at INTEGER NOT NULL);
+    tenant TEXT NOT NULL, collection TEXT NOT NULL, id TEXT NOT NULL);
   CREATE TABLE events (
     version INTEGER PRIMARY KEY, event_id TEXT NOT NULL, type TEXT NOT NULL, data TEXT,
     committed_at INTEGER NOT NULL, created_at INTEGER NOT NULL, idempotency_key TEXT, tx_id TEXT);
@@ -30,12 +32,18 @@ const UPGRADES: readonly string[] = [
    ALTER TABLE outbox ADD COLUMN resends INTEGER NOT NULL DEFAULT 0;
    CREATE INDEX outbox_unsent ON outbox (version) WHERE sent_at IS NULL;`,
   // v3: which rows were sent, and how often sends failed, are kept in memory (a second commit per write cost
-  // more than forgetting them, which only resends); the row carries the index values computed at commit.
+  // more than forgetting them, which only resends); the row carries the index values computed at commit. The
+  // document row, rewritten by every write, goes: the newest event says the same, and meta keeps the key.
   `DROP INDEX outbox_unsent;
    ALTER TABLE outbox DROP COLUMN sent_at;
    ALTER TABLE outbox DROP COLUMN resends;
    ALTER TABLE outbox DROP COLUMN attempts;
-   ALTER TABLE outbox ADD COLUMN slots TEXT;`,
+   ALTER TABLE outbox ADD COLUMN slots TEXT;
+   CREATE TABLE meta (
+     singleton INTEGER PRIMARY KEY CHECK (singleton = 1),
+     tenant TEXT NOT NULL, collection TEXT NOT NULL, id TEXT NOT NULL);
+   INSERT INTO meta SELECT 1, tenant, collection, id FROM document;
+   DROP TABLE document;`,
 ];
 
 /** Version 1, as the first release created it: kept to test UPGRADES against. */
@@ -57,13 +65,14 @@ export const VERSION_1 = `
 
 export const SCHEMA_VERSION = UPGRADES.length + 1;
 
-/** The applied schema version; 0 for an object that has never committed a write. */
+/** The applied schema version; 0 for an object that has never committed a write (it has no tables). */
 export function schemaVersion(sql: SqlStorage): number {
-  const exists = sql
-    .exec("SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = '_schema'")
-    .toArray().length;
-  if (exists === 0) return 0;
-  return sql.exec<{ version: number }>("SELECT version FROM _schema").one().version;
+  try {
+    return sql.exec<{ version: number }>("SELECT version FROM _schema").one().version;
+  } catch (error) {
+    if (error instanceof Error && error.message.includes("no such table")) return 0;
+    throw error;
+  }
 }
 
 /**

@@ -14,16 +14,6 @@ export interface EventRow extends Record<string, SqlStorageValue> {
   tx_id: string | null;
 }
 
-export interface DocumentRow extends Record<string, SqlStorageValue> {
-  tenant: string;
-  collection: string;
-  id: string;
-  version: number;
-  deleted: number;
-  created_at: number;
-  updated_at: number;
-}
-
 /** The fields every event shares, from its row (the object holds one document, so the key comes from outside). */
 export function eventHeader(key: DocumentKey, row: EventRow) {
   return {

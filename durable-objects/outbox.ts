@@ -25,7 +25,7 @@ export type StateStore = (key: string, json: string) => Promise<void>;
 /** The versions of this document the change feed holds, among `versions`. */
 export type ProjectedVersions = (key: DocumentKey, versions: readonly number[]) => Promise<Set<number>>;
 
-interface PendingRow extends EventRow {
+export interface PendingRow extends EventRow {
   slots: string | null;
 }
 
@@ -38,6 +38,12 @@ const MAX_RETRY_MS = 5 * 60_000;
 export const CONFIRM_AFTER_MS = 30_000;
 /** Resends back off: the wait doubles with each one, up to this many doublings (30 s → 16 min). */
 const MAX_RESEND_DOUBLINGS = 5;
+/**
+ * When to ask the change feed after a send: soon enough that the object is usually still in memory (the runtime
+ * evicts an idle one after about 10 s), doubling while nothing gets confirmed, up to a minute.
+ */
+export const CONFIRM_POLL_MS = 4_000;
+const MAX_CONFIRM_POLL_MS = 60_000;
 
 export interface OutboxStatus {
   /** Rows not handed to the queue in this incarnation of the object (after a restart: every row). */
@@ -63,6 +69,15 @@ export class Outbox {
   private readonly stored = new Set<number>();
   private failures = 0;
   private retryAt: number | null = null;
+  /**
+   * The newest rows committed in this incarnation and not yet sent, in version order, so that the usual flush
+   * sends what the write just committed without reading it back. Bounded like a pass; older rows are read.
+   */
+  private recent: PendingRow[] = [];
+  private recentChars = 0;
+  /** The newest version committed (0: none); rows up to it may wait in the outbox. */
+  private latest = 0;
+  private idlePolls = 0;
 
   constructor(
     private readonly storage: DurableObjectStorage,
@@ -73,10 +88,44 @@ export class Outbox {
     private readonly timeoutMs: () => number,
   ) {}
 
-  /** Records a committed event's outbox row; call inside the write's transaction. */
-  add(version: number, slots: IndexSlots): void {
+  /** Records a committed event's outbox row, inside the write's transaction; returns the row to enqueue. */
+  add(event: EventRow, slots: IndexSlots): PendingRow {
     const json = slots.every((s) => s === null) ? null : JSON.stringify(slots);
-    this.storage.sql.exec("INSERT INTO outbox (version, slots) VALUES (?, ?)", version, json);
+    this.storage.sql.exec("INSERT INTO outbox (version, slots) VALUES (?, ?)", event.version, json);
+    return { ...event, slots: json };
+  }
+
+  /** After the write's transaction committed: the row is pending from now on. */
+  committed(row: PendingRow): void {
+    this.latest = Math.max(this.latest, row.version);
+    const last = this.recent.at(-1);
+    if (last !== undefined && last.version + 1 !== row.version) this.forgetRecent();
+    this.recent.push(row);
+    this.recentChars += row.data?.length ?? 0;
+    while (this.recent.length > PASS_ROWS || (this.recent.length > 1 && this.recentChars > PASS_CHARS)) {
+      this.recentChars -= this.recent.shift()?.data?.length ?? 0;
+    }
+  }
+
+  /** What the object found in storage: its newest version, or none (a new object has no outbox to read). */
+  loaded(latest: number | null): void {
+    this.latest = latest ?? 0;
+    if (latest === null) this.unsentFrom = 1;
+  }
+
+  private forgetRecent(): void {
+    this.recent = [];
+    this.recentChars = 0;
+  }
+
+  /** Whether anything may wait to be sent, known without reading storage. */
+  hasUnsent(): boolean {
+    return this.resend.size > 0 || this.unsentFrom <= this.latest;
+  }
+
+  /** When the alarm should next ask the change feed about sent rows. */
+  nextConfirmation(now: number): number {
+    return now + Math.min(MAX_CONFIRM_POLL_MS, CONFIRM_POLL_MS * 2 ** this.idlePolls);
   }
 
   status(): OutboxStatus {
@@ -138,6 +187,7 @@ export class Outbox {
     if (sent.length === 0) return 0;
     const found = await projected(key, sent);
     const confirmed = sent.filter((v) => found.has(v));
+    this.idlePolls = confirmed.length > 0 ? 0 : Math.min(this.idlePolls + 1, 8);
     const lost = sent.filter((v) => {
       if (found.has(v)) return false;
       const wait = CONFIRM_AFTER_MS * 2 ** Math.min(this.resends.get(v) ?? 0, MAX_RESEND_DOUBLINGS);
@@ -187,6 +237,10 @@ export class Outbox {
 
   /** The next rows to send, in version order: those to send again first, then the unsent ones. */
   private nextPass(): PendingRow[] {
+    if (this.resend.size === 0 && this.recent[0]?.version === this.unsentFrom) {
+      // Everything unsent is in memory: what the writes since the last send committed.
+      return [...this.recent];
+    }
     const columns = `o.version, o.slots, e.event_id, e.type, e.data, e.committed_at, e.created_at,
                      e.idempotency_key, e.tx_id`;
     const again = [...this.resend].slice(0, 90);
@@ -224,6 +278,9 @@ export class Outbox {
         for (const { version } of batch) {
           this.sentAt.set(version, sentAt);
           if (!this.resend.delete(version)) this.unsentFrom = Math.max(this.unsentFrom, version + 1);
+        }
+        while (this.recent[0] !== undefined && this.recent[0].version < this.unsentFrom) {
+          this.recentChars -= this.recent.shift()?.data?.length ?? 0;
         }
       }
       this.failures = 0;

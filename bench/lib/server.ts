@@ -16,6 +16,8 @@ export interface SystemSpec {
   readonly entry?: string;
   readonly migrationsDir?: string;
   readonly bindings?: Record<string, string>;
+  /** The checkout to build from (default: this repository); bench:cpu compares two. */
+  readonly root?: string;
 }
 
 export interface RunningSystem {
@@ -32,7 +34,7 @@ export function bundle(spec: SystemSpec, outdir: string): string {
   rmSync(outdir, { recursive: true, force: true });
   const args = ["wrangler", "deploy", "--dry-run", "--outdir", outdir, "--config", spec.config];
   if (spec.entry !== undefined) args.push(spec.entry);
-  execFileSync("npx", args, { cwd: root, env, stdio: ["ignore", "ignore", "inherit"] });
+  execFileSync("npx", args, { cwd: spec.root ?? root, env, stdio: ["ignore", "ignore", "inherit"] });
   // The bundle is named after its entry (index.js, worker.js, ...).
   const name = existsSync(outdir) ? readdirSync(outdir).find((f) => f.endsWith(".js")) : undefined;
   if (name === undefined) throw new Error(`wrangler produced no bundle in ${outdir}`);
@@ -46,7 +48,8 @@ export async function start(
   options: { port: number; persistDir: string; fresh: boolean },
 ): Promise<RunningSystem> {
   if (options.fresh) rmSync(options.persistDir, { recursive: true, force: true });
-  const { workerOptions } = unstable_getMiniflareWorkerOptions(resolve(root, spec.config));
+  const base = spec.root ?? root;
+  const { workerOptions } = unstable_getMiniflareWorkerOptions(resolve(base, spec.config));
   const mf = new Miniflare({
     host: "127.0.0.1",
     port: options.port,
@@ -64,7 +67,7 @@ export async function start(
     ],
   });
   const url = (await mf.ready).toString().replace(/\/$/, "");
-  if (options.fresh && spec.migrationsDir !== undefined) await migrate(mf, resolve(root, spec.migrationsDir));
+  if (options.fresh && spec.migrationsDir !== undefined) await migrate(mf, resolve(base, spec.migrationsDir));
   return { url, mf, stop: () => mf.dispose() };
 }
 

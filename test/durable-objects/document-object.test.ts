@@ -23,7 +23,7 @@ function rawStub(key: DocumentKey): DurableObjectStub<DocumentObject> {
 interface Stored {
   /** Names of the object's tables: none until a write has committed something. */
   tables: string[];
-  document: Array<Record<string, SqlStorageValue>>;
+  meta: Array<Record<string, SqlStorageValue>>;
   events: Array<{ version: number; type: string; data: string | null; idempotency_key: string | null }>;
   outbox: number[];
   idempotency: Array<{ key: string; outcome: string }>;
@@ -41,10 +41,10 @@ function readTables(key: DocumentKey): Promise<Stored> {
       .map((t) => t.name)
       .sort();
     if (tables.length === 0)
-      return { tables, document: [], events: [], outbox: [], idempotency: [], unsent: undefined };
+      return { tables, meta: [], events: [], outbox: [], idempotency: [], unsent: undefined };
     return {
       tables,
-      document: sql.exec("SELECT * FROM document").toArray(),
+      meta: sql.exec("SELECT * FROM meta").toArray(),
       events: sql
         .exec<Stored["events"][number]>(
           "SELECT version, type, data, idempotency_key FROM events ORDER BY version",
@@ -158,15 +158,11 @@ describe("DocumentObject", () => {
           if (model === null) {
             // Nothing committed: no schema at all, unless a refusal had to be remembered under a key.
             expect(stored.tables).toEqual(
-              firstUse.size === 0 ? [] : ["document", "events", "idempotency", "outbox"],
+              firstUse.size === 0 ? [] : ["events", "idempotency", "meta", "outbox"],
             );
-            expect(stored.document).toEqual([]);
             return;
           }
-          expect(stored.document[0]).toMatchObject({
-            version: model.version,
-            deleted: model.data === null ? 1 : 0,
-          });
+          expect(stored.meta).toEqual([{ singleton: 1, ...key }]);
           const read = await stub.read(key);
           if (model.data === null) expect(read.kind).toBe("not-found");
           else {
