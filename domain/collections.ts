@@ -16,13 +16,33 @@ export interface CollectionConfig {
 }
 
 export const INDEX_SLOT_COUNT = 4;
+/**
+ * The longest string an indexed field may hold. Index entries and query cursors (which carry the last value
+ * of a page) stay small, so a cursor always fits in a URL.
+ */
+export const MAX_INDEXED_STRING_BYTES = 512;
+const encoder = new TextEncoder();
 
-function defineCollections<T extends Record<string, CollectionConfig>>(collections: T): T {
+export const DEFAULT_QUERY_LIMIT = 50;
+export const MAX_QUERY_LIMIT = 200;
+
+/** Checks the configuration when the module loads: a mistake fails the deploy's tests, not a query at runtime. */
+export function defineCollections<T extends Record<string, CollectionConfig>>(collections: T): T {
   for (const [name, config] of Object.entries(collections)) {
     const fields = Object.keys(config.indexes ?? {});
     if (fields.length > INDEX_SLOT_COUNT) {
       throw new Error(
         `collection ${name} declares ${fields.length} indexes; the limit is ${INDEX_SLOT_COUNT}`,
+      );
+    }
+    const order = config.defaults?.order?.replace(/^-/, "");
+    if (order !== undefined && order !== "id" && !fields.includes(order)) {
+      throw new Error(`collection ${name} orders by default by "${order}", which is not one of its indexes`);
+    }
+    const limit = config.defaults?.limit;
+    if (limit !== undefined && (!Number.isInteger(limit) || limit < 1 || limit > MAX_QUERY_LIMIT)) {
+      throw new Error(
+        `collection ${name}: the default limit must be an integer from 1 to ${MAX_QUERY_LIMIT}`,
       );
     }
   }
@@ -103,6 +123,15 @@ export function validateDocument(collection: string, data: JsonObject): Validati
     const value = fieldValue(data, field);
     if (value !== undefined && value !== null && !matchesType(value, type)) {
       return { detail: `"${field}" is indexed as ${type}`, pointer: toPointer(field.split(".")) };
+    }
+    if (typeof value === "string" && value.length * 3 > MAX_INDEXED_STRING_BYTES) {
+      const bytes = encoder.encode(value).length;
+      if (bytes > MAX_INDEXED_STRING_BYTES) {
+        return {
+          detail: `"${field}" is indexed, so it may hold at most ${MAX_INDEXED_STRING_BYTES} UTF-8 bytes (it has ${bytes})`,
+          pointer: toPointer(field.split(".")),
+        };
+      }
     }
   }
   if (config.schema === undefined) return null;

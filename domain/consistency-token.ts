@@ -12,7 +12,7 @@ import { objectName } from "./keys";
 
 export const MAX_ENTRIES = 32;
 const SUMMARY_BITS = 256;
-const PREFIX = "t1.";
+const PREFIX = "t2~";
 
 export interface ConsistencyToken {
   /** [key hash, version], most recent first. */
@@ -78,6 +78,14 @@ export function recordWrite(
   return { ...token, entries, evicted };
 }
 
+/**
+ * The token after a read answered with `key` at `version`: a later read presenting it never returns an older
+ * version of that document (monotonic reads), even from a read model that is behind the object that answered.
+ */
+export function recordRead(token: ConsistencyToken, key: DocumentKey, version: number): ConsistencyToken {
+  return recordWrite(token, key, version, true);
+}
+
 export function withBookmark(token: ConsistencyToken, bookmark: string | null | undefined): ConsistencyToken {
   if (bookmark === null || bookmark === undefined) return token;
   // D1 bookmarks sort in commit order; keep the newer one.
@@ -96,32 +104,48 @@ export function requirement(token: ConsistencyToken, key: DocumentKey): number |
   return hasBit(token.evicted, bitOf(hash)) ? "primary" : 0;
 }
 
-export function encodeToken(token: ConsistencyToken): string {
-  const body = JSON.stringify({ e: token.entries, x: encodeBase64Url(token.evicted), b: token.bookmark });
-  return PREFIX + encodeBase64Url(new TextEncoder().encode(body));
-}
-
+const SUMMARY_BYTES = SUMMARY_BITS / 8;
+const HASH = /^[0-9a-z]{1,12}$/;
+const VERSION = /^(0|[1-9][0-9]{0,15})$/;
+// D1 bookmarks are short tokens of this alphabet; anything else never reaches D1.
+const BOOKMARK = /^[A-Za-z0-9._:-]{1,256}$/;
 const MAX_TOKEN_LENGTH = 4096;
+
+/**
+ * `t2~<evicted>~<bookmark>~<hash>.<version>~…`: plain ASCII, safe in a header, built and parsed without JSON or
+ * base64 of the whole (a write pays for this on every response). `<evicted>` is the summary in base64url, empty
+ * when no bit is set; `<bookmark>` is empty when there is none.
+ */
+export function encodeToken(token: ConsistencyToken): string {
+  const evicted = token.evicted.some((b) => b !== 0) ? encodeBase64Url(token.evicted) : "";
+  let text = `${PREFIX}${evicted}~${token.bookmark ?? ""}`;
+  for (const [hash, version] of token.entries) text += `~${hash}.${version}`;
+  return text;
+}
 
 /** Parses a token; null when it is not one this service issued (malformed, wrong version, out of bounds). */
 export function decodeToken(text: string): ConsistencyToken | null {
   if (!text.startsWith(PREFIX) || text.length > MAX_TOKEN_LENGTH) return null;
-  try {
-    const raw: unknown = JSON.parse(new TextDecoder().decode(decodeBase64Url(text.slice(PREFIX.length))));
-    if (typeof raw !== "object" || raw === null) return null;
-    const { e, x, b } = raw as { e?: unknown; x?: unknown; b?: unknown };
-    if (!Array.isArray(e) || e.length > MAX_ENTRIES || typeof x !== "string") return null;
-    const entries: Array<readonly [string, number]> = [];
-    for (const item of e) {
-      if (!Array.isArray(item) || typeof item[0] !== "string" || !Number.isSafeInteger(item[1])) return null;
-      entries.push([item[0], item[1] as number]);
-    }
-    const evicted = decodeBase64Url(x);
-    if (evicted.length !== SUMMARY_BITS / 8) return null;
-    // D1 bookmarks are short tokens of this alphabet; anything else never reaches D1.
-    if (b !== undefined && (typeof b !== "string" || !/^[A-Za-z0-9._:-]{1,256}$/.test(b))) return null;
-    return { entries, evicted, ...(b === undefined ? {} : { bookmark: b }) };
-  } catch {
-    return null;
+  const parts = text.slice(PREFIX.length).split("~");
+  if (parts.length < 2) return null;
+  const [x = "", b = "", ...items] = parts;
+  if (items.length > MAX_ENTRIES) return null;
+  let evicted: Uint8Array = new Uint8Array(SUMMARY_BYTES);
+  if (x !== "") {
+    if (!/^[A-Za-z0-9_-]{43}$/.test(x)) return null;
+    evicted = decodeBase64Url(x);
+    if (evicted.length !== SUMMARY_BYTES) return null;
   }
+  if (b !== "" && !BOOKMARK.test(b)) return null;
+  const entries: Array<readonly [string, number]> = [];
+  for (const item of items) {
+    const dot = item.indexOf(".");
+    const hash = item.slice(0, dot);
+    const version = item.slice(dot + 1);
+    if (dot < 0 || !HASH.test(hash) || !VERSION.test(version)) return null;
+    const n = Number(version);
+    if (!Number.isSafeInteger(n)) return null;
+    entries.push([hash, n]);
+  }
+  return { entries, evicted, ...(b === "" ? {} : { bookmark: b }) };
 }

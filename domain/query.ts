@@ -3,7 +3,13 @@
  * checked against the collection's declared indexes. Pure: the Worker compiles the result to SQL.
  */
 import { decodeBase64Url, encodeBase64Url } from "./base64url";
-import { collectionConfig, type FieldType, indexedFields } from "./collections";
+import {
+  collectionConfig,
+  DEFAULT_QUERY_LIMIT,
+  type FieldType,
+  indexedFields,
+  MAX_QUERY_LIMIT,
+} from "./collections";
 
 export const OPERATORS = ["eq", "ne", "gt", "gte", "lt", "lte", "in", "prefix"] as const;
 export type Operator = (typeof OPERATORS)[number];
@@ -26,8 +32,8 @@ export interface Query {
   readonly after: { readonly value: SlotValue | null; readonly id: string } | null;
 }
 
-export const DEFAULT_QUERY_LIMIT = 50;
-export const MAX_QUERY_LIMIT = 200;
+export { DEFAULT_QUERY_LIMIT, MAX_QUERY_LIMIT };
+
 const MAX_FILTERS = 8;
 const MAX_IN_VALUES = 50;
 const MAX_FILTER_VALUES = 90;

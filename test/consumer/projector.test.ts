@@ -12,16 +12,20 @@ import { projectBatch } from "../../workers/projector/project-events";
 import { requestFor } from "../write-requests";
 
 /** A hand-made batch that records what the consumer acked and retried. */
-function batchOf(bodies: readonly unknown[]) {
+function batchOf(bodies: readonly unknown[], attempts = 1) {
   const acked: number[] = [];
   const retried: number[] = [];
+  const delays: Array<number | undefined> = [];
   const messages = bodies.map((body, i) => ({
     id: `m-${i}`,
     timestamp: new Date(),
-    attempts: 1,
+    attempts,
     body,
     ack: () => acked.push(i),
-    retry: () => retried.push(i),
+    retry: (options?: { delaySeconds?: number }) => {
+      retried.push(i);
+      delays.push(options?.delaySeconds);
+    },
   }));
   const batch = {
     queue: "tessera-events",
@@ -29,7 +33,7 @@ function batchOf(bodies: readonly unknown[]) {
     ackAll() {},
     retryAll() {},
   } as unknown as MessageBatch<unknown>;
-  return { batch, acked, retried };
+  return { batch, acked, retried, delays };
 }
 
 /** A D1 binding whose batches fail when `fail()` says so: the partial failures a real D1 can have. */
@@ -196,6 +200,22 @@ describe("projector", () => {
     expect(retried).toEqual([1]);
     // A large state is stored by reference, without loading it: the outbox put it in R2 before sending.
     expect(await documentRow("unit", "large")).toMatchObject({ version: 1, data: null });
+  });
+
+  it("retries a message it could not apply after a delay that doubles with its attempts, up to five minutes", async () => {
+    const failing = flakyDb(() => true);
+    for (const [attempts, delay] of [
+      [1, 1],
+      [2, 2],
+      [4, 8],
+      [9, 256],
+      [10, 300],
+    ] as const) {
+      const { batch, acked, delays } = batchOf([event({ id: `late-${attempts}`, version: 1 })], attempts);
+      await projectBatch(batch, { db: failing, archive: env.ARCHIVE });
+      expect(acked).toEqual([]);
+      expect(delays).toEqual([delay]);
+    }
   });
 
   it("stores the index values the event carries, without parsing its state", async () => {

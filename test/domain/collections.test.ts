@@ -2,9 +2,11 @@ import fc from "fast-check";
 import { describe, expect, it } from "vitest";
 import {
   collectionConfig,
+  defineCollections,
   INDEX_SLOT_COUNT,
   indexedFields,
   indexValues,
+  MAX_INDEXED_STRING_BYTES,
   validateDocument,
 } from "../../domain/collections";
 import type { JsonObject } from "../../domain/json";
@@ -69,6 +71,21 @@ describe("validateDocument", () => {
     });
   });
 
+  it("caps an indexed string at 512 UTF-8 bytes, counting bytes, not characters", () => {
+    expect(validateDocument("todos", { title: "x", owner: "a".repeat(MAX_INDEXED_STRING_BYTES) })).toBeNull();
+    expect(
+      validateDocument("todos", { title: "x", owner: "é".repeat(MAX_INDEXED_STRING_BYTES / 2) }),
+    ).toBeNull();
+    expect(
+      validateDocument("todos", { title: "x", owner: `${"é".repeat(MAX_INDEXED_STRING_BYTES / 2)}a` }),
+    ).toMatchObject({
+      pointer: "/owner",
+      detail: expect.stringContaining("at most 512 UTF-8 bytes"),
+    });
+    // Strings that are not indexed are not capped.
+    expect(validateDocument("todos", { title: "x", notes: "n".repeat(10_000) })).toBeNull();
+  });
+
   it("accepts any object in an undeclared collection (property)", () => {
     fc.assert(
       fc.property(jsonObject(), (data) => {
@@ -123,5 +140,22 @@ describe("indexValues", () => {
           expect(value === null || ["string", "number"].includes(typeof value)).toBe(true);
       }),
     );
+  });
+});
+
+describe("defineCollections", () => {
+  it("refuses, when the module loads, a configuration a query could only fail on", () => {
+    expect(() => defineCollections({ a: { indexes: { x: "string" }, defaults: { order: "-y" } } })).toThrow(
+      /not one of its indexes/,
+    );
+    expect(() => defineCollections({ a: { defaults: { limit: 500 } } })).toThrow(/default limit/);
+    expect(() =>
+      defineCollections({
+        a: { indexes: { a: "string", b: "string", c: "string", d: "string", e: "string" } },
+      }),
+    ).toThrow(/indexes; the limit is 4/);
+    expect(
+      defineCollections({ a: { indexes: { x: "number" }, defaults: { order: "-x", limit: 20 } } }),
+    ).toBeTruthy();
   });
 });

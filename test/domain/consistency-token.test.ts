@@ -43,8 +43,6 @@ function bitIsSet(token: ConsistencyToken, bit: number): boolean {
   return ((token.evicted[bit >> 3] ?? 0) & (1 << (bit & 7))) !== 0;
 }
 
-const encoder = new TextEncoder();
-
 /** base64url without padding, written independently of the module. */
 function base64Url(bytes: Uint8Array): string {
   let binary = "";
@@ -52,12 +50,11 @@ function base64Url(bytes: Uint8Array): string {
   return btoa(binary).replaceAll("+", "-").replaceAll("/", "_").replace(/=+$/, "");
 }
 
-/** A token string with an arbitrary body, as a client could forge one. */
-function forge(body: unknown): string {
-  return `t1.${base64Url(encoder.encode(JSON.stringify(body)))}`;
+/** A token string assembled by hand, as a client could forge one: summary, bookmark, then hash.version items. */
+function forge(summary: string, bookmark: string, ...items: string[]): string {
+  return ["t2", summary, bookmark, ...items].join("~");
 }
 
-const EMPTY_SUMMARY = base64Url(new Uint8Array(32));
 const BOOKMARK_A = "00000085-0000024c-00004c6d-8e61117bf38d7adb71b934ebbf891683";
 const BOOKMARK_B = "00000085-0000024d-00004c6d-0000000000000000000000000000000a";
 
@@ -241,7 +238,9 @@ describe("encodeToken and decodeToken", () => {
         (sequence, bookmark) => {
           const token = withBookmark(written(sequence), bookmark);
           const text = encodeToken(token);
-          expect(text.startsWith("t1.")).toBe(true);
+          expect(text.startsWith("t2~")).toBe(true);
+          // Safe to send back in a header as it is.
+          expect(text).toMatch(/^[\x21-\x7e]+$/);
           expect(decodeToken(text)).toStrictEqual(token);
         },
       ),
@@ -249,47 +248,57 @@ describe("encodeToken and decodeToken", () => {
   });
 
   it("decodes a well-formed token a client assembled by hand", () => {
-    expect(decodeToken(forge({ e: [["abc", 3]], x: EMPTY_SUMMARY, b: BOOKMARK_A }))).toStrictEqual({
+    expect(decodeToken(forge("", BOOKMARK_A, "abc.3"))).toStrictEqual({
       entries: [["abc", 3]],
       evicted: new Uint8Array(32),
       bookmark: BOOKMARK_A,
     });
+    const summary = new Uint8Array(32);
+    summary[5] = 0b100;
+    expect(decodeToken(forge(base64Url(summary), "", "abc.3", "x9.12"))).toStrictEqual({
+      entries: [
+        ["abc", 3],
+        ["x9", 12],
+      ],
+      evicted: summary,
+    });
+  });
+
+  it("writes an empty summary as nothing, so a fresh token stays short", () => {
+    expect(encodeToken(recordWrite(emptyToken(), doc("short"), 1))).toMatch(/^t2~~~[0-9a-z]+\.1$/);
   });
 
   it.each([
     ["the empty string", ""],
-    ["a prefix with no body", "t1."],
-    ["another token version", "t2.xxx"],
-    ["a body that is not base64", "t1.!!!"],
-    ["a body that is not JSON", `t1.${base64Url(encoder.encode("{not json"))}`],
-    ["a JSON null body", forge(null)],
-    ["a JSON string body", forge("tokens")],
+    ["the previous token version", "t1.eyJlIjpbXX0"],
+    ["a prefix with nothing after it", "t2~"],
     [
       `${MAX_ENTRIES + 1} entries`,
-      forge({ e: Array.from({ length: MAX_ENTRIES + 1 }, (_, i) => [`h${i}`, 1]), x: EMPTY_SUMMARY }),
+      forge("", "", ...Array.from({ length: MAX_ENTRIES + 1 }, (_, i) => `h${i}.1`)),
     ],
-    ["a fractional version", forge({ e: [["abc", 1.5]], x: EMPTY_SUMMARY })],
-    ["a version given as a string", forge({ e: [["abc", "3"]], x: EMPTY_SUMMARY })],
-    ["a version beyond the safe integers", forge({ e: [["abc", 2 ** 53]], x: EMPTY_SUMMARY })],
-    ["a hash that is not a string", forge({ e: [[7, 3]], x: EMPTY_SUMMARY })],
-    ["an entry that is not a pair", forge({ e: ["abc"], x: EMPTY_SUMMARY })],
-    ["entries that are not an array", forge({ e: {}, x: EMPTY_SUMMARY })],
-    ["a summary one byte short", forge({ e: [], x: base64Url(new Uint8Array(31)) })],
-    ["a summary one byte long", forge({ e: [], x: base64Url(new Uint8Array(33)) })],
-    ["a missing summary", forge({ e: [] })],
-    ["a bookmark that is not a string", forge({ e: [], x: EMPTY_SUMMARY, b: 42 })],
+    ["a fractional version", forge("", "", "abc.1.5")],
+    ["a negative version", forge("", "", "abc.-1")],
+    ["a version with a leading zero", forge("", "", "abc.03")],
+    ["a version beyond the safe integers", forge("", "", `abc.${2 ** 53}`)],
+    ["an entry without a version", forge("", "", "abc")],
+    ["an empty hash", forge("", "", ".3")],
+    ["a hash with capitals", forge("", "", "ABC.3")],
+    ["an empty entry", forge("", "", "abc.3", "")],
+    ["a summary one byte short", forge(base64Url(new Uint8Array(31)), "")],
+    ["a summary one byte long", forge(base64Url(new Uint8Array(33)), "")],
+    ["a summary that is not base64url", forge("!".repeat(43), "")],
+    ["a bookmark with a space", forge("", "a b")],
   ])("rejects %s", (_, text) => {
     expect(decodeToken(text)).toBeNull();
   });
 
-  it("rejects a token longer than 4,096 characters that would otherwise decode", () => {
-    const body = (filler: string) => forge({ e: [[filler, 1]], x: EMPTY_SUMMARY });
-    const fits = body("h".repeat(2900));
-    const tooLong = body("h".repeat(3200));
-    expect(fits.length).toBeLessThanOrEqual(4096);
-    expect(decodeToken(fits)).not.toBeNull();
-    expect(tooLong.length).toBeGreaterThan(4096);
-    expect(decodeToken(tooLong)).toBeNull();
+  it("stays under 1.3 KB at its largest (full entries, a summary, the longest bookmark) and refuses anything over 4 KB unread", () => {
+    let token = withBookmark(written(distinctWrites(200)), "b".repeat(256));
+    token = recordWrite(token, doc("big"), Number.MAX_SAFE_INTEGER);
+    const text = encodeToken(token);
+    expect(text.length).toBeLessThan(1300);
+    expect(decodeToken(text)).toStrictEqual(token);
+    expect(decodeToken(`${forge("", "")}${"~a.1".repeat(2000)}`)).toBeNull();
   });
 });
 

@@ -1,13 +1,52 @@
+import { runInDurableObject } from "cloudflare:test";
+import { env } from "cloudflare:workers";
 import { describe, expect, it } from "vitest";
 import { MAX_ENTRIES } from "../../domain/consistency-token";
+import { objectName } from "../../domain/keys";
 import { eventually, get, getEventual, mergePatch, problem, put, uniqueId } from "../helpers";
 
 const path = (id: string) => `/v1/session/${encodeURIComponent(id)}`;
+const stubFor = (id: string) =>
+  env.DOCUMENTS.get(env.DOCUMENTS.idFromName(objectName({ tenant: "default", collection: "session", id })));
 
 describe("consistency levels", () => {
   it("returns a Consistency-Token with every write", async () => {
     const res = await put(path(uniqueId()), { n: 1 });
-    expect(res.headers.get("consistency-token")).toMatch(/^t1\./);
+    expect(res.headers.get("consistency-token")).toMatch(/^t2~/);
+  });
+
+  it("hands the client's token back on a write the document refused, so every write response carries one", async () => {
+    const id = uniqueId();
+    const token = (await put(path(id), { n: 1 })).headers.get("consistency-token") ?? "";
+    const refused = await put(path(id), { n: 2 }, { "if-match": '"7"', "consistency-token": token });
+    expect(refused.status).toBe(412);
+    expect(refused.headers.get("consistency-token")).toBe(token);
+  });
+
+  it("never goes back to an older version once a read with the token has seen a newer one (monotonic reads)", async () => {
+    const id = uniqueId();
+    const mine = (await put(path(id), { n: 1 })).headers.get("consistency-token") ?? "";
+    await eventually(async () => {
+      const read = await getEventual(path(id), { "consistency-token": mine });
+      expect(read.headers.get("read-source")).toBe("read-model");
+    });
+    // Someone else writes v2, which the read model does not have yet: its events are held back.
+    await runInDurableObject(stubFor(id), (instance) => {
+      instance.publish = async () => {
+        throw new Error("held back (injected)");
+      };
+    });
+    expect((await put(path(id), { n: 2 })).status).toBe(200);
+
+    // This client sees v2 from the object; the token it gets back remembers that.
+    const strong = await get(path(id), { "consistency-token": mine });
+    expect(strong.body).toMatchObject({ version: 2 });
+    const seen = strong.headers.get("consistency-token") ?? "";
+    // With the old token the read model's v1 is allowed; with the new one it is not, and the object answers.
+    expect((await getEventual(path(id), { "consistency-token": mine })).body).toMatchObject({ version: 1 });
+    const later = await getEventual(path(id), { "consistency-token": seen });
+    expect(later.headers.get("read-source")).toBe("primary");
+    expect(later.body).toMatchObject({ version: 2 });
   });
 
   it("never shows a client an older version than it wrote when it presents its token", async () => {

@@ -5,6 +5,8 @@
 export class CircuitBreaker {
   private failures = 0;
   private openUntil = 0;
+  /** After a cooldown, one call goes through to decide; the others keep skipping until it has. */
+  private trial = false;
 
   constructor(
     private readonly threshold = 3,
@@ -13,15 +15,23 @@ export class CircuitBreaker {
   ) {}
 
   allow(): boolean {
-    return this.now() >= this.openUntil;
+    if (this.now() < this.openUntil) return false;
+    if (this.openUntil === 0) return true;
+    // Half-open: the first caller after the cooldown is the trial.
+    if (this.trial) return false;
+    this.trial = true;
+    return true;
   }
 
   success(): void {
     this.failures = 0;
+    this.openUntil = 0;
+    this.trial = false;
   }
 
   failure(): void {
     this.failures += 1;
+    this.trial = false;
     if (this.failures >= this.threshold) {
       this.openUntil = this.now() + this.cooldownMs;
       this.failures = this.threshold - 1; // half-open: one more failure re-opens at once

@@ -71,6 +71,16 @@ export const deadLetters = sqliteTable(
     attempts: integer("attempts").notNull(),
     receivedAt: integer("received_at").notNull(),
     redrivenAt: integer("redriven_at"),
+    /**
+     * The event's id when the body is an event: an event that dies again (the outbox resends what the feed
+     * lacks) updates its row instead of adding one, so the list holds each dead event once.
+     */
+    eventId: text("event_id"),
+    /** How many times this event reached the dead-letter queue. */
+    deaths: integer("deaths").notNull().default(1),
   },
-  (t) => [index("dead_letters_pending").on(t.redrivenAt, t.receivedAt)],
+  (t) => [
+    index("dead_letters_pending").on(t.redrivenAt, t.receivedAt),
+    uniqueIndex("dead_letters_event").on(t.eventId),
+  ],
 );

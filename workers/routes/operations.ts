@@ -1,6 +1,6 @@
 /** For operators: projection statistics, and the dead letters with their redrive. */
 import { createRoute, type OpenAPIHono, z } from "@hono/zod-openapi";
-import { and, asc, gt, inArray, isNull } from "drizzle-orm";
+import { and, asc, gt, inArray, isNotNull, isNull } from "drizzle-orm";
 import { drizzle } from "drizzle-orm/d1";
 import { type EventMessage, isEventMessage, messageBytes, planBatches } from "../../domain/event-message";
 import type { AppEnv } from "../app";
@@ -8,13 +8,31 @@ import { publish } from "../events-queue";
 import { badRequest, unavailable } from "../http/problem";
 import { jsonResponse } from "../http/render";
 import { methodNotAllowed } from "../middleware/method-not-allowed";
-import { readStats } from "../read-model/reader";
+import { pageSize, readStats } from "../read-model/reader";
 import { deadLetters } from "../read-model/schema";
 import { DeadLetter, Stats } from "../schemas";
 import { JSON_TYPE, problems } from "./openapi";
 
 const REDRIVE_BATCH = 100;
-const REDRIVE_SCAN = 1000;
+
+/** A D1 call of an operator endpoint: a failure is 503, not 500. */
+async function onD1<T>(call: () => Promise<T>): Promise<T> {
+  try {
+    return await call();
+  } catch (error) {
+    console.warn(JSON.stringify({ level: "warn", msg: "read model failed", error: String(error) }));
+    throw unavailable("read-model-unavailable", "the read model did not answer; retry later", 1);
+  }
+}
+
+async function onQueue(call: () => Promise<void>): Promise<void> {
+  try {
+    await call();
+  } catch (error) {
+    console.warn(JSON.stringify({ level: "warn", msg: "redrive send failed", error: String(error) }));
+    throw unavailable("queue-unavailable", "the events queue did not take the redrive; retry later", 5);
+  }
+}
 
 const routes = [
   createRoute({
@@ -70,60 +88,74 @@ export function registerOperationRoutes(app: OpenAPIHono<AppEnv>): void {
     const limit = Number(c.req.query("limit") ?? "100");
     if (!Number.isInteger(limit) || limit < 1 || limit > 1000)
       throw badRequest("invalid-query", "limit must be 1 to 1000");
-    const db = drizzle(c.env.DB);
-    const rows = await db
-      .select()
-      .from(deadLetters)
-      .where(and(isNull(deadLetters.redrivenAt), gt(deadLetters.messageId, after)))
-      .orderBy(asc(deadLetters.messageId))
-      .limit(limit + 1);
-    const page = rows.slice(0, limit);
+    const rows = await onD1(() =>
+      drizzle(c.env.DB)
+        .select()
+        .from(deadLetters)
+        .where(and(isNull(deadLetters.redrivenAt), gt(deadLetters.messageId, after)))
+        .orderBy(asc(deadLetters.messageId))
+        .limit(limit + 1),
+    );
+    // A page stops at PAGE_CHARS of bodies too (a body may be a 128 KB queue message).
+    const page = rows.slice(
+      0,
+      pageSize(
+        rows.map((r) => ({ data: r.body, data_ref: null })),
+        limit,
+        0,
+      ),
+    );
     const items = page.map((row) => ({
       messageId: row.messageId,
       body: JSON.parse(row.body) as unknown,
       attempts: row.attempts,
+      deaths: row.deaths,
       receivedAt: new Date(row.receivedAt).toISOString(),
     }));
-    const next = rows.length > limit ? (page.at(-1)?.messageId ?? null) : null;
+    const next = rows.length > page.length ? (page.at(-1)?.messageId ?? null) : null;
     return jsonResponse({ items, next }, 200, {});
   });
   app.all("/v1/_admin/dead-letters", methodNotAllowed(["GET", "HEAD"]));
 
   app.post("/v1/_admin/dead-letters/redrive", async (c) => {
     const db = drizzle(c.env.DB);
-    // Scan past bodies that are not events (they stay listed for a person) so they cannot block the rest.
-    const pending = await db
-      .select()
-      .from(deadLetters)
-      .where(isNull(deadLetters.redrivenAt))
-      .orderBy(asc(deadLetters.receivedAt))
-      .limit(REDRIVE_SCAN);
-    const sendable = pending
-      .flatMap((row) => {
-        const body: unknown = JSON.parse(row.body);
-        return isEventMessage(body)
-          ? [{ item: { id: row.messageId, event: body }, bytes: messageBytes(body) }]
-          : [];
-      })
-      .slice(0, REDRIVE_BATCH);
+    // Only events can be redriven; other bodies stay listed for a person, and cannot block the rest.
+    const pending = await onD1(() =>
+      db
+        .select()
+        .from(deadLetters)
+        .where(and(isNull(deadLetters.redrivenAt), isNotNull(deadLetters.eventId)))
+        .orderBy(asc(deadLetters.receivedAt))
+        .limit(REDRIVE_BATCH),
+    );
+    const sendable = pending.flatMap((row) => {
+      const body: unknown = JSON.parse(row.body);
+      return isEventMessage(body)
+        ? [{ item: { id: row.messageId, event: body }, bytes: messageBytes(body) }]
+        : [];
+    });
     let redriven = 0;
     for (const batch of planBatches(sendable)) {
-      await publish(
-        c.env.EVENTS,
-        batch.map((b): EventMessage => b.event),
+      await onQueue(() =>
+        publish(
+          c.env.EVENTS,
+          batch.map((b): EventMessage => b.event),
+        ),
       );
       // Marked only after the send succeeded, in chunks within D1's 100 bound parameters: a failed redrive
       // leaves them pending (a second redrive sends them again; the projector is idempotent), never lost.
       const ids = batch.map((b) => b.id);
       for (let i = 0; i < ids.length; i += 90) {
-        await db
-          .update(deadLetters)
-          .set({ redrivenAt: Date.now() })
-          .where(inArray(deadLetters.messageId, ids.slice(i, i + 90)));
+        await onD1(() =>
+          db
+            .update(deadLetters)
+            .set({ redrivenAt: Date.now() })
+            .where(inArray(deadLetters.messageId, ids.slice(i, i + 90))),
+        );
       }
       redriven += batch.length;
     }
-    const remaining = await db.$count(deadLetters, isNull(deadLetters.redrivenAt));
+    const remaining = await onD1(() => db.$count(deadLetters, isNull(deadLetters.redrivenAt)));
     return jsonResponse({ redriven, remaining }, 200, {});
   });
   app.all("/v1/_admin/dead-letters/redrive", methodNotAllowed(["POST"]));
