@@ -13,19 +13,32 @@ export interface ConfigVars {
 }
 
 export const DEFAULT_MAX_DOCUMENT_BYTES = 1024 * 1024;
+/** A document is one row of its object's SQLite, which holds at most 2 MB: keep room for the rest of the row. */
+export const MAX_DOCUMENT_BYTES_LIMIT = 1_900_000;
 export const DEFAULT_IDEMPOTENCY_TTL_SECONDS = 24 * 60 * 60;
 
-function positiveInt(name: string, raw: string | undefined, fallback: number): number {
+function positiveInt(
+  name: string,
+  raw: string | undefined,
+  fallback: number,
+  max = Number.MAX_SAFE_INTEGER,
+): number {
   if (raw === undefined || raw === "") return fallback;
   const value = Number(raw);
   if (!Number.isSafeInteger(value) || value <= 0)
     throw new Error(`${name} must be a positive integer, got "${raw}"`);
+  if (value > max) throw new Error(`${name} must be at most ${max}, got ${value}`);
   return value;
 }
 
 export function readConfig(vars: ConfigVars): Config {
   return {
-    maxDocumentBytes: positiveInt("MAX_DOCUMENT_BYTES", vars.MAX_DOCUMENT_BYTES, DEFAULT_MAX_DOCUMENT_BYTES),
+    maxDocumentBytes: positiveInt(
+      "MAX_DOCUMENT_BYTES",
+      vars.MAX_DOCUMENT_BYTES,
+      DEFAULT_MAX_DOCUMENT_BYTES,
+      MAX_DOCUMENT_BYTES_LIMIT,
+    ),
     idempotencyTtlMs:
       positiveInt("IDEMPOTENCY_TTL_SECONDS", vars.IDEMPOTENCY_TTL_SECONDS, DEFAULT_IDEMPOTENCY_TTL_SECONDS) *
       1000,

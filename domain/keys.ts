@@ -9,7 +9,8 @@ export interface DocumentKey {
 export const DEFAULT_TENANT = "default";
 export const MAX_ID_BYTES = 512;
 
-const NAME = /^[a-z][a-z0-9_-]{0,62}$/;
+/** Collections and tenants: a lower-case letter, then up to 62 of a-z, 0-9, _ and -. */
+export const NAME = /^[a-z][a-z0-9_-]{0,62}$/;
 // C0 controls, DEL and C1 controls.
 // biome-ignore lint/suspicious/noControlCharactersInRegex: matching control characters is the point
 const CONTROL = /[\u0000-\u001f\u007f-\u009f]/;

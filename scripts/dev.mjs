@@ -11,9 +11,10 @@ const env = {
 };
 const wrangler = ["exec", "--", "wrangler"];
 
+// stdin is not a terminal here, so wrangler applies local migrations without asking "continue? (Y/n)".
 const migrate = spawnSync("npm", [...wrangler, "d1", "migrations", "apply", "DB", "--local"], {
   env,
-  stdio: "inherit",
+  stdio: ["ignore", "inherit", "inherit"],
 });
 if (migrate.status !== 0) process.exit(migrate.status ?? 1);
 

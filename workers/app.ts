@@ -5,7 +5,7 @@ import type { ContentfulStatusCode } from "hono/utils/http-status";
 import { HttpProblem, problemResponse } from "./http/problem";
 import { methodNotAllowed } from "./middleware/method-not-allowed";
 import { requestId } from "./middleware/request-id";
-import { requestLog } from "./middleware/request-log";
+import { type LogSink, requestLog } from "./middleware/request-log";
 import { registerDocumentRoutes } from "./routes/documents";
 import { registerFeedRoutes } from "./routes/feed";
 import { registerOperationRoutes } from "./routes/operations";
@@ -17,10 +17,11 @@ export interface AppEnv {
   Variables: { requestId: string; error?: string };
 }
 
-export function createApp(): OpenAPIHono<AppEnv> {
+/** The app; `options.log` receives the request log lines (console.log by default). */
+export function createApp(options: { log?: LogSink } = {}): OpenAPIHono<AppEnv> {
   const app = new OpenAPIHono<AppEnv>();
   app.use(requestId());
-  app.use(requestLog());
+  app.use(requestLog(options.log));
   // System paths first: /v1/_changes must not be taken for a collection.
   registerSystemRoutes(app);
   registerFeedRoutes(app);

@@ -1,13 +1,15 @@
 /**
  * Calling a document's Durable Object with the failure policy the platform asks for: never retry an
  * overloaded object (503 + Retry-After), retry errors the runtime marks retryable only when the call is
- * safe to repeat, with jittered exponential backoff, a fresh stub each time, and a deadline.
+ * safe to repeat, with jittered exponential backoff, a fresh stub each time, and a deadline. Every attempt
+ * has a timeout too: a call that hangs is answered, and counts as a retryable failure.
  */
 
 import type { DocumentRpc, Remote } from "../domain/commands";
 import { type DocumentKey, objectName } from "../domain/keys";
 import type { DocumentObject } from "../durable-objects/DocumentObject";
 import { unavailable } from "./http/problem";
+import { Timeout, withTimeout } from "./timeout";
 
 /**
  * A document object's stub as its callers use it. The runtime's generated stub type cannot be computed for
@@ -19,6 +21,8 @@ export interface RetryPolicy {
   /** True for reads and for writes that carry an Idempotency-Key. */
   readonly idempotent: boolean;
   readonly deadlineMs: number;
+  /** How long one attempt may take before it is abandoned (and, when safe, tried again). */
+  readonly attemptTimeoutMs: number;
   readonly baseDelayMs: number;
   readonly maxDelayMs: number;
   readonly sleep: (ms: number) => Promise<void>;
@@ -28,6 +32,7 @@ export interface RetryPolicy {
 
 export const DEFAULT_RETRY: Omit<RetryPolicy, "idempotent"> = {
   deadlineMs: 3_000,
+  attemptTimeoutMs: 10_000,
   baseDelayMs: 20,
   maxDelayMs: 500,
   sleep: (ms) => new Promise((resolve) => setTimeout(resolve, ms)),
@@ -61,9 +66,9 @@ export async function callDocument<T>(
   const started = policy.now();
   for (let attempt = 0; ; attempt++) {
     try {
-      return await call(getStub());
+      return await withTimeout(call(getStub()), policy.attemptTimeoutMs, "the document's object");
     } catch (error) {
-      const { retryable, overloaded } = flags(error);
+      const { retryable, overloaded } = error instanceof Timeout ? { retryable: true } : flags(error);
       if (overloaded) throw unavailable("overloaded", "the document is overloaded; retry later", 1);
       if (!retryable) throw error;
       if (!policy.idempotent) {

@@ -1,5 +1,7 @@
 /** Request and response schemas, declared once: the routes validate parameters with them and /openapi.json describes them. */
 import { z } from "@hono/zod-openapi";
+import { MAX_ID_BYTES, NAME } from "../domain/keys";
+import { JsonPatchDocument } from "../domain/patch/json-patch-schema";
 
 const INTEGER = /^(0|[1-9][0-9]{0,14})$/;
 export const MAX_HISTORY_LIMIT = 1000;
@@ -7,7 +9,7 @@ export const DEFAULT_HISTORY_LIMIT = 100;
 
 export const CollectionParam = z
   .string()
-  .regex(/^[a-z][a-z0-9_-]{0,62}$/)
+  .regex(NAME)
   .openapi({ param: { name: "collection", in: "path" }, example: "todos" });
 
 export const IdParam = z
@@ -15,7 +17,7 @@ export const IdParam = z
   .min(1)
   .openapi({
     param: { name: "id", in: "path" },
-    description: "1 to 512 UTF-8 bytes, no '/' or control characters, not '.' or '..'; percent-encoded",
+    description: `1 to ${MAX_ID_BYTES} UTF-8 bytes, no '/' or control characters, not '.' or '..'; percent-encoded`,
     example: "order-1",
   });
 
@@ -94,27 +96,10 @@ export const HistoryPage = z
   .object({ items: z.array(Event), next: z.number().int().nullable() })
   .openapi("HistoryPage");
 
-const pointer = z.string().openapi({ description: "JSON Pointer (RFC 6901)" });
-export const JsonPatch = z
-  .array(
-    z.union([
-      z.object({ op: z.enum(["add", "replace", "test"]), path: pointer, value: z.unknown() }),
-      z.object({ op: z.literal("remove"), path: pointer }),
-      z.object({ op: z.enum(["move", "copy"]), from: pointer, path: pointer }),
-      z
-        .object({
-          op: z.literal("increment"),
-          path: pointer,
-          value: z.number(),
-          min: z.number().optional(),
-          max: z.number().optional(),
-        })
-        .openapi({
-          description: "Tessera's extension: atomic add, failing (409) when the result leaves [min, max]",
-        }),
-    ]),
-  )
-  .openapi("JsonPatch");
+/** The same schema parseJsonPatch validates with (domain/patch/json-patch-schema.ts). */
+export const JsonPatch = JsonPatchDocument.openapi("JsonPatch", {
+  description: "RFC 6902, every op, plus Tessera's increment: { op, path, value, min?, max? }",
+});
 
 export const QueryPage = z
   .object({
@@ -150,10 +135,7 @@ export const ChangesQuery = z.object({
     .transform(Number)
     .optional()
     .openapi({ type: "integer", description: "1 to 1000, default 100" }),
-  collection: z
-    .string()
-    .regex(/^[a-z][a-z0-9_-]{0,62}$/)
-    .optional(),
+  collection: z.string().regex(NAME).optional(),
   wait: z
     .string()
     .regex(INTEGER)
@@ -176,8 +158,65 @@ export const DeadLetter = z
     messageId: z.string(),
     body: z.unknown(),
     attempts: z.number().int(),
+    deaths: z
+      .number()
+      .int()
+      .openapi({ description: "how many times this event reached the dead-letter queue" }),
     receivedAt: z.string().datetime(),
   })
   .openapi("DeadLetter");
 
 export const Health = z.object({ status: z.literal("ok") }).openapi("Health");
+
+/** Request headers the document routes honour; parsed by workers/http/request.ts, documented here. */
+const header = (name: string, description: string, example?: string) =>
+  z
+    .string()
+    .optional()
+    .openapi({ param: { name, in: "header" }, description, ...(example === undefined ? {} : { example }) });
+
+export const WriteHeaders = z.object({
+  "If-Match": header(
+    "If-Match",
+    'write only if the document is at one of these versions ("3") or exists (*)',
+    '"3"',
+  ),
+  "If-None-Match": header("If-None-Match", "* makes the write create-only", "*"),
+  "Idempotency-Key": header(
+    "Idempotency-Key",
+    "1 to 255 printable ASCII characters; a retry with the same key replays the first answer",
+    '"8e03978e-40d5"',
+  ),
+  "Consistency-Token": header(
+    "Consistency-Token",
+    "the token from earlier responses; the answer carries it on",
+  ),
+  "X-Request-Id": header("X-Request-Id", "echoed back; generated when absent or malformed"),
+});
+
+export const ReadHeaders = z.object({
+  Consistency: header("Consistency", "strong (the document's object) or eventual (the read model, default)"),
+  "If-None-Match": header("If-None-Match", "304 when the current version is one of these"),
+  "Consistency-Token": header(
+    "Consistency-Token",
+    "never answer with a version older than the token covers; the answer carries it on, with what it saw",
+  ),
+  "X-Request-Id": header("X-Request-Id", "echoed back; generated when absent or malformed"),
+});
+
+/** Response headers, by name, for the route declarations. */
+export const RESPONSE_HEADERS = {
+  ETag: { description: 'the version as a strong entity tag: "3"', schema: { type: "string" as const } },
+  Location: { description: "the created document's URL", schema: { type: "string" as const } },
+  "Consistency-Token": {
+    description: "carry it to later requests for read-your-writes and monotonic reads",
+    schema: { type: "string" as const },
+  },
+  "Read-Source": { description: "read-model or primary", schema: { type: "string" as const } },
+  "Idempotent-Replayed": {
+    description: "true when this is the stored answer to an earlier request with the same Idempotency-Key",
+    schema: { type: "string" as const },
+  },
+  "X-Request-Id": { description: "this request's id, as logged", schema: { type: "string" as const } },
+  "Retry-After": { description: "seconds to wait before retrying", schema: { type: "string" as const } },
+};

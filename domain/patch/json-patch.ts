@@ -3,7 +3,9 @@
  * `{ "op": "increment", "path": "/stock", "value": -2, "min": 0, "max": 100 }` adds `value` to the number at `path`
  * and fails, changing nothing, when the result would leave [min, max].
  */
+import type { z } from "zod";
 import { cloneJson, hasOwn, isObject, type JsonValue, jsonEqual, setOwn } from "../json";
+import { JsonPatchDocument, MAX_PATCH_OPERATIONS } from "./json-patch-schema";
 import { arrayIndex, formatPointer, type Pointer, parsePointer, resolve } from "./pointer";
 
 export type PatchOperation =
@@ -26,74 +28,54 @@ export type PatchResult =
   | { ok: true; value: JsonValue }
   | { ok: false; code: PatchFailureCode; detail: string; pointer: string };
 
-const OPS = new Set(["add", "remove", "replace", "move", "copy", "test", "increment"]);
-export const MAX_PATCH_OPERATIONS = 1000;
+export { MAX_PATCH_OPERATIONS };
 
-/** Checks the shape of a patch document (a 400 when wrong); whether it applies is decided later, against the document. */
+/**
+ * Checks the shape of a patch document against JsonPatchDocument (a 400 when wrong), and decodes its pointers;
+ * whether it applies is decided later, against the document.
+ */
 export function parseJsonPatch(body: unknown): ParsedPatch {
   if (!Array.isArray(body))
     return { ok: false, detail: "a JSON Patch document must be an array of operations" };
-  if (body.length > MAX_PATCH_OPERATIONS) {
-    return { ok: false, detail: `a patch may hold at most ${MAX_PATCH_OPERATIONS} operations` };
-  }
-  const operations: PatchOperation[] = [];
-  for (const [i, raw] of body.entries()) {
-    const where = `operation ${i}`;
-    if (!isObject(raw)) return { ok: false, detail: `${where} is not an object` };
-    const op = raw.op;
-    if (typeof op !== "string" || !OPS.has(op)) {
-      return { ok: false, detail: `${where} has unknown op ${JSON.stringify(op ?? null)}` };
-    }
-    const path = pointerField(raw.path);
-    if (path === null) return { ok: false, detail: `${where} needs "path", a JSON Pointer (RFC 6901)` };
-    const hasValue = hasOwn(raw, "value");
-    switch (op) {
-      case "add":
-      case "replace":
-      case "test":
-        if (!hasValue) return { ok: false, detail: `${where} (${op}) needs "value"` };
-        operations.push({ op, path, value: raw.value as JsonValue });
-        break;
-      case "remove":
-        operations.push({ op, path });
-        break;
-      case "move":
-      case "copy": {
-        const from = pointerField(raw.from);
-        if (from === null) return { ok: false, detail: `${where} (${op}) needs "from", a JSON Pointer` };
-        operations.push({ op, from, path });
-        break;
-      }
-      case "increment": {
-        const { value, min, max } = raw;
-        if (typeof value !== "number" || !Number.isFinite(value)) {
-          return { ok: false, detail: `${where} (increment) needs a numeric "value"` };
-        }
-        if (
-          (min !== undefined && typeof min !== "number") ||
-          (max !== undefined && typeof max !== "number")
-        ) {
-          return { ok: false, detail: `${where} (increment): "min" and "max" must be numbers` };
-        }
-        if (min !== undefined && max !== undefined && min > max) {
-          return { ok: false, detail: `${where} (increment): "min" is greater than "max"` };
-        }
-        operations.push({
-          op,
-          path,
-          value,
-          ...(min === undefined ? {} : { min }),
-          ...(max === undefined ? {} : { max }),
-        });
-        break;
-      }
-    }
-  }
-  return { ok: true, operations };
+  const checked = JsonPatchDocument.safeParse(body);
+  if (!checked.success) return { ok: false, detail: describe(checked.error.issues[0], body) };
+  return { ok: true, operations: checked.data.map(toOperation) };
 }
 
-function pointerField(value: unknown): Pointer | null {
-  return typeof value === "string" ? parsePointer(value) : null;
+/** A checked operation with its pointers decoded, keeping only the members its op uses. */
+function toOperation(raw: z.output<typeof JsonPatchDocument>[number]): PatchOperation {
+  const path = parsePointer(raw.path) ?? [];
+  if (raw.op === "remove") return { op: raw.op, path };
+  if ("from" in raw) return { op: raw.op, from: parsePointer(raw.from) ?? [], path };
+  if (raw.op === "increment") {
+    return {
+      op: raw.op,
+      path,
+      value: raw.value,
+      ...(raw.min === undefined ? {} : { min: raw.min }),
+      ...(raw.max === undefined ? {} : { max: raw.max }),
+    };
+  }
+  return { op: raw.op, path, value: raw.value as JsonValue };
+}
+
+/** A schema violation in words: which operation, which member, what is wrong. */
+function describe(issue: z.core.$ZodIssue | undefined, body: unknown[]): string {
+  if (issue === undefined) return "the patch document is not valid";
+  const [index, member] = issue.path;
+  if (typeof index !== "number") return `a patch may hold at most ${MAX_PATCH_OPERATIONS} operations`;
+  const where = `operation ${index}`;
+  const raw = body[index];
+  if (!isObject(raw)) return `${where} is not an object`;
+  const op = String(raw.op);
+  if (member === "op" || (member === undefined && issue.code !== "custom")) {
+    return `${where} has unknown op ${JSON.stringify(raw.op ?? null)}`;
+  }
+  // A rule across members (min and max).
+  if (member === undefined) return `${where} (${op}): ${issue.message}`;
+  const name = String(member);
+  if (!hasOwn(raw, name)) return `${where} (${op}) needs "${name}"`;
+  return `${where} (${op}): "${name}" ${issue.message}`;
 }
 
 class PatchFailure {

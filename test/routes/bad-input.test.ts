@@ -108,6 +108,44 @@ describe("bad input", () => {
     );
   });
 
+  it("answers 413 and 415 to PATCH as to PUT, changing nothing", async () => {
+    const id = uniqueId();
+    await put(path(id), { original: true });
+    const merge = { "content-type": "application/merge-patch+json" };
+    const big = JSON.stringify({ big: "x".repeat(1024 * 1024) });
+    await expectRefusedAndUnchanged(
+      id,
+      { method: "PATCH", headers: merge, body: big },
+      413,
+      "body-too-large",
+    );
+    await expectRefusedAndUnchanged(
+      id,
+      { method: "PATCH", headers: json, body: "{}" },
+      415,
+      "unsupported-media-type",
+    );
+  });
+
+  it("answers 413 and 415 to POST, creating and storing nothing", async () => {
+    const key = { "idempotency-key": uniqueId("post") };
+    const big = JSON.stringify({ big: "x".repeat(1024 * 1024) });
+    const tooLarge = await send("/v1/posted", { method: "POST", headers: { ...json, ...key }, body: big });
+    expect(problem(tooLarge)).toMatchObject({ status: 413, code: "body-too-large" });
+    const wrongType = await send("/v1/posted", {
+      method: "POST",
+      headers: { "content-type": "text/plain", ...key },
+      body: "{}",
+    });
+    expect(problem(wrongType)).toMatchObject({ status: 415, code: "unsupported-media-type" });
+    // 415 to a POST names the accepted media type in the problem; Accept-Patch belongs to PATCH only.
+    expect(wrongType.headers.get("accept-patch")).toBeNull();
+    // The key was never stored: its first real use creates the document, not a replay.
+    const created = await send("/v1/posted", { method: "POST", headers: { ...json, ...key }, body: "{}" });
+    expect(created.status).toBe(201);
+    expect(created.headers.get("idempotent-replayed")).toBeNull();
+  });
+
   it("accepts application/json with charset=utf-8", async () => {
     const res = await send(path(uniqueId()), {
       method: "PUT",

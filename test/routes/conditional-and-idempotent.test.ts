@@ -137,6 +137,56 @@ describe("Idempotency-Key", () => {
     expect((await get(path(id))).body).toMatchObject({ version: 1, data: { n: 5 } });
   });
 
+  it("replays a committed write's own response, at its version, after later writes", async () => {
+    const id = uniqueId();
+    const first = await put(path(id), { n: 1 }, { "idempotency-key": "then" });
+    expect(first.status).toBe(201);
+    await put(path(id), { n: 2 });
+    const replay = await put(path(id), { n: 1 }, { "idempotency-key": "then" });
+    expect(replay.status).toBe(201);
+    expect(replay.headers.get("idempotent-replayed")).toBe("true");
+    expect(replay.headers.get("etag")).toBe('"1"');
+    expect(replay.body).toEqual(first.body);
+    expect((await get(path(id))).body).toMatchObject({ version: 2, data: { n: 2 } });
+  });
+
+  it("replays a delete's 204 without deleting again", async () => {
+    const id = uniqueId();
+    await put(path(id), { n: 1 });
+    const first = await del(path(id), { "idempotency-key": "gone" });
+    await put(path(id), { n: 2 });
+    const replay = await del(path(id), { "idempotency-key": "gone" });
+    expect([first.status, replay.status]).toEqual([204, 204]);
+    expect(replay.headers.get("idempotent-replayed")).toBe("true");
+    expect(replay.headers.get("etag")).toBe('"2"');
+    expect((await get(path(id))).body).toMatchObject({ version: 3, data: { n: 2 } });
+  });
+
+  it("stores a 422 the document's rules gave, so the key cannot then create the document with another body", async () => {
+    const id = uniqueId();
+    const headers = { "content-type": "application/json", "idempotency-key": "shape" };
+    const refused = await send(path(id), { method: "PUT", headers, body: "[1]" });
+    expect(problem(refused)).toMatchObject({ status: 422, code: "document-not-object" });
+    const again = await send(path(id), { method: "PUT", headers, body: "[1]" });
+    expect(again.headers.get("idempotent-replayed")).toBe("true");
+    const other = await send(path(id), { method: "PUT", headers, body: '{"a":1}' });
+    expect(problem(other)).toMatchObject({ status: 422, code: "idempotency-key-reused" });
+    expect((await get(path(id))).status).toBe(404);
+  });
+
+  it("answers 409 already-exists to a keyed POST whose document was created another way", async () => {
+    const key = uniqueId("post-key");
+    const digest = await crypto.subtle.digest("SHA-256", new TextEncoder().encode(`orders\n${key}`));
+    const derived = `k${[...new Uint8Array(digest)]
+      .map((b) => b.toString(16).padStart(2, "0"))
+      .join("")
+      .slice(0, 32)}`;
+    expect((await put(`/v1/orders/${derived}`, { by: "put" })).status).toBe(201);
+    const res = await post("/v1/orders", { by: "post" }, { "idempotency-key": key });
+    expect(problem(res)).toMatchObject({ status: 409, code: "already-exists" });
+    expect((await get(`/v1/orders/${derived}`)).body).toMatchObject({ version: 1, data: { by: "put" } });
+  });
+
   it("stores a 412 outcome and replays it", async () => {
     const id = uniqueId();
     await put(path(id), { n: 1 });

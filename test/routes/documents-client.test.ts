@@ -99,4 +99,36 @@ describe("callDocument", () => {
     await expect(h.run()).rejects.toBe(fault);
     expect(h.counts().calls).toBe(1);
   });
+
+  it("abandons an attempt that hangs past its timeout and, when the call is safe to repeat, tries again", async () => {
+    let calls = 0;
+    const policy: RetryPolicy = {
+      ...DEFAULT_RETRY,
+      idempotent: true,
+      attemptTimeoutMs: 20,
+      sleep: async () => {},
+    };
+    const result = await callDocument(
+      () => ({}) as DocumentStub,
+      () => {
+        calls += 1;
+        return calls === 1 ? new Promise<string>(() => {}) : Promise.resolve("ok");
+      },
+      policy,
+    );
+    expect(result).toBe("ok");
+    expect(calls).toBe(2);
+  });
+
+  it("answers 503 outcome-unknown when an unkeyed write hangs past its timeout", async () => {
+    const policy: RetryPolicy = { ...DEFAULT_RETRY, idempotent: false, attemptTimeoutMs: 20 };
+    const problem = await problemFrom(
+      callDocument(
+        () => ({}) as DocumentStub,
+        () => new Promise<string>(() => {}),
+        policy,
+      ),
+    );
+    expect(problem).toMatchObject({ status: 503, code: "outcome-unknown" });
+  });
 });

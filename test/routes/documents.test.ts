@@ -151,6 +151,7 @@ describe("PATCH /v1/{collection}/{id}", () => {
     expect(unknown.status).toBe(400);
     expect(problem(unknown).code).toBe("malformed-patch");
     expect((await jsonPatch(path(id), [{ op: "add", path: "a", value: 1 }])).status).toBe(400);
+    expect((await get(path(id))).body).toMatchObject({ version: 1, data: { a: 1 } });
   });
 
   it("answers 404 for a missing document and 415 with Accept-Patch for another media type", async () => {

@@ -1,20 +1,44 @@
 import { env } from "cloudflare:workers";
-import { OpenAPIHono } from "@hono/zod-openapi";
 import { describe, expect, it } from "vitest";
-import type { AppEnv } from "../../workers/app";
-import { requestId } from "../../workers/middleware/request-id";
-import { requestLog } from "../../workers/middleware/request-log";
-import { get } from "../helpers";
+import { createApp } from "../../workers/app";
+import { get, jsonPatch, problem, put, send, uniqueId } from "../helpers";
+
+interface OpenApi {
+  openapi: string;
+  paths: Record<
+    string,
+    Record<
+      string,
+      {
+        parameters?: Array<{ name: string; in: string }>;
+        responses: Record<string, { headers?: Record<string, unknown> }>;
+      }
+    >
+  >;
+  components: {
+    schemas: Record<
+      string,
+      {
+        items?: {
+          oneOf?: Array<{
+            required?: string[];
+            properties?: Record<string, { enum?: string[]; const?: string }>;
+          }>;
+        };
+      }
+    >;
+  };
+}
 
 describe("GET /openapi.json", () => {
-  it("describes every document route with the shared schemas", async () => {
+  async function openapi(): Promise<OpenApi> {
     const res = await get("/openapi.json");
     expect(res.status).toBe(200);
-    const doc = res.body as {
-      openapi: string;
-      paths: Record<string, Record<string, unknown>>;
-      components: { schemas: Record<string, unknown> };
-    };
+    return res.body as OpenApi;
+  }
+
+  it("describes every document route with the shared schemas", async () => {
+    const doc = await openapi();
     expect(doc.openapi).toBe("3.1.0");
     expect(Object.keys(doc.paths["/v1/{collection}/{id}"] ?? {}).sort()).toEqual([
       "delete",
@@ -28,34 +52,118 @@ describe("GET /openapi.json", () => {
     expect(doc.components.schemas).toHaveProperty("Problem");
     expect(doc.components.schemas).toHaveProperty("JsonPatch");
   });
+
+  it("lists the statuses each write can answer, the headers it honours and the headers it returns", async () => {
+    const doc = await openapi();
+    const statuses = (path: string, method: string) =>
+      Object.keys(doc.paths[path]?.[method]?.responses ?? {}).sort();
+    expect(statuses("/v1/{collection}/{id}", "put")).toEqual([
+      "200",
+      "201",
+      "400",
+      "412",
+      "413",
+      "415",
+      "422",
+      "503",
+    ]);
+    expect(statuses("/v1/{collection}", "post")).toEqual([
+      "201",
+      "400",
+      "409",
+      "412",
+      "413",
+      "415",
+      "422",
+      "503",
+    ]);
+    expect(statuses("/v1/{collection}/{id}", "patch")).toEqual([
+      "200",
+      "400",
+      "404",
+      "409",
+      "412",
+      "413",
+      "415",
+      "422",
+      "503",
+    ]);
+    expect(statuses("/v1/{collection}/{id}", "delete")).toEqual(["204", "400", "404", "412", "422", "503"]);
+    const put = doc.paths["/v1/{collection}/{id}"]?.put;
+    const honoured = (put?.parameters ?? [])
+      .filter((p) => p.in === "header")
+      .map((p) => p.name.toLowerCase());
+    expect(honoured).toEqual(
+      expect.arrayContaining(["if-match", "if-none-match", "idempotency-key", "consistency-token"]),
+    );
+    expect(Object.keys(put?.responses["201"]?.headers ?? {})).toEqual(
+      expect.arrayContaining(["ETag", "Location", "Consistency-Token", "X-Request-Id"]),
+    );
+    expect(Object.keys(put?.responses["503"]?.headers ?? {})).toContain("Retry-After");
+  });
+
+  it("publishes the JSON Patch schema the server validates with: value is required for add, replace and test", async () => {
+    const doc = await openapi();
+    const variants = doc.components.schemas.JsonPatch?.items?.oneOf ?? [];
+    const forOp = (op: string) =>
+      variants.find((v) => {
+        const p = v.properties?.op;
+        return p?.const === op || p?.enum?.includes(op);
+      });
+    for (const op of ["add", "replace", "test"])
+      expect(forOp(op)?.required).toEqual(expect.arrayContaining(["op", "path", "value"]));
+    expect(forOp("move")?.required).toEqual(expect.arrayContaining(["from", "path"]));
+    expect(forOp("increment")?.required).toEqual(expect.arrayContaining(["path", "value"]));
+    // And the server agrees: without value, add is a malformed patch.
+    const id = uniqueId();
+    await put(`/v1/openapi/${id}`, { a: 1 });
+    const res = await jsonPatch(`/v1/openapi/${id}`, [{ op: "add", path: "/b" }]);
+    expect(res.status).toBe(400);
+    expect(problem(res).code).toBe("malformed-patch");
+  });
 });
 
 describe("request log", () => {
-  it("writes one JSON line per request with its id, method, path, status and duration", async () => {
+  it("writes one JSON line per request of the real app, with its id, method, path (no query), status and duration", async () => {
     const lines: string[] = [];
-    const app = new OpenAPIHono<AppEnv>();
-    app.use(requestId());
-    app.use(requestLog((line) => lines.push(line)));
-    app.get("/x", (c) => c.text("hi", 201));
+    const app = createApp({ log: (line) => lines.push(line) });
     const res = await app.request(
-      "/x?secret=1",
+      "/healthz?secret=1",
       { headers: { "x-request-id": "r-1" } },
       { ...env, LOG_REQUESTS: "true" },
     );
     await res.text();
+    expect(res.headers.get("x-request-id")).toBe("r-1");
     expect(lines).toHaveLength(1);
     const entry = JSON.parse(lines[0] ?? "{}");
-    expect(entry).toMatchObject({ level: "info", requestId: "r-1", method: "GET", path: "/x", status: 201 });
+    expect(entry).toMatchObject({
+      level: "info",
+      requestId: "r-1",
+      method: "GET",
+      path: "/healthz",
+      status: 200,
+    });
     expect(typeof entry.durationMs).toBe("number");
+    expect(lines[0]).not.toContain("secret");
   });
 
-  it("stays quiet when LOG_REQUESTS is false", async () => {
+  it("logs refused requests too, and stays quiet when LOG_REQUESTS is false", async () => {
     const lines: string[] = [];
-    const app = new OpenAPIHono<AppEnv>();
-    app.use(requestId());
-    app.use(requestLog((line) => lines.push(line)));
-    app.get("/x", (c) => c.text("hi"));
-    await (await app.request("/x", {}, { ...env, LOG_REQUESTS: "false" })).text();
-    expect(lines).toHaveLength(0);
+    const app = createApp({ log: (line) => lines.push(line) });
+    await (await app.request("/v1/BAD/x", {}, { ...env, LOG_REQUESTS: "true" })).text();
+    expect(JSON.parse(lines[0] ?? "{}")).toMatchObject({ status: 400, path: "/v1/BAD/x" });
+    await (await app.request("/healthz", {}, { ...env, LOG_REQUESTS: "false" })).text();
+    expect(lines).toHaveLength(1);
+  });
+});
+
+describe("X-Request-Id", () => {
+  it("is returned on errors as on successes: the caller's when well-formed, a fresh one otherwise", async () => {
+    const refused = await send("/v1/BAD/x", { headers: { "x-request-id": "trace-42" } });
+    expect(refused.status).toBe(400);
+    expect(refused.headers.get("x-request-id")).toBe("trace-42");
+    const unknown = await send("/nowhere", { headers: { "x-request-id": "bad id with spaces" } });
+    expect(unknown.status).toBe(404);
+    expect(unknown.headers.get("x-request-id")).toMatch(/^[0-9a-f-]{36}$/);
   });
 });

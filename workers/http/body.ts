@@ -28,13 +28,15 @@ export function requireMediaType(header: string | undefined, accepted: readonly 
   if (media !== null && accepted.includes(media.type) && (charset === undefined || charset === "utf-8")) {
     return media.type;
   }
+  const patchTypes = accepted.filter((t) => t.endsWith("patch+json"));
   throw new HttpProblem(
     415,
     "unsupported-media-type",
     "Unsupported Media Type",
     `Content-Type must be ${accepted.join(" or ")} (UTF-8); got ${header === undefined ? "none" : JSON.stringify(header)}`,
     { accepted },
-    { "Accept-Patch": accepted.filter((t) => t.includes("patch")).join(", ") || accepted.join(", ") },
+    // RFC 5789: a 415 to a PATCH says which patch formats the resource accepts.
+    patchTypes.length > 0 ? { "Accept-Patch": patchTypes.join(", ") } : {},
   );
 }
 

@@ -13,8 +13,8 @@ import { callDocument, DEFAULT_RETRY, documentStub } from "../documents-client";
 import { readBodyText, requireMediaType } from "../http/body";
 import { renderWrite } from "../http/render";
 import { collectionFrom, documentKeyFrom, idempotencyKeyFrom, preconditionsFrom } from "../http/request";
-import { DocumentData, DocumentParams, JsonPatch } from "../schemas";
-import { envelope, JSON_TYPE, problems } from "./openapi";
+import { DocumentData, DocumentParams, JsonPatch, WriteHeaders } from "../schemas";
+import { envelope, headers, JSON_TYPE, problems } from "./openapi";
 
 type Ctx = Context<AppEnv>;
 
@@ -22,19 +22,22 @@ const MERGE_PATCH = "application/merge-patch+json";
 const JSON_PATCH = "application/json-patch+json";
 const newId = monotonicIds();
 
-const writeHeaders = "If-Match, If-None-Match and Idempotency-Key are honoured";
+const written = ["Consistency-Token", "Idempotent-Replayed"] as const;
 
 const routes = {
   put: createRoute({
     method: "put",
     path: "/v1/{collection}/{id}",
     summary: "Create or replace a document",
-    description: writeHeaders,
-    request: { params: DocumentParams, body: { content: { [JSON_TYPE]: { schema: DocumentData } } } },
+    request: {
+      params: DocumentParams,
+      headers: WriteHeaders,
+      body: { content: { [JSON_TYPE]: { schema: DocumentData } } },
+    },
     responses: {
-      200: envelope("replaced"),
-      201: envelope("created"),
-      ...problems(400, 409, 412, 413, 415, 422, 503),
+      200: envelope("replaced", ...written),
+      201: envelope("created", "Location", ...written),
+      ...problems(400, 412, 413, 415, 422, 503),
     },
   }),
   post: createRoute({
@@ -45,28 +48,37 @@ const routes = {
       "With an Idempotency-Key, the id is derived from the key, so a retry can never create a second document",
     request: {
       params: DocumentParams.pick({ collection: true }),
+      headers: WriteHeaders,
       body: { content: { [JSON_TYPE]: { schema: DocumentData } } },
     },
-    responses: { 201: envelope("created"), ...problems(400, 409, 413, 415, 422, 503) },
+    responses: {
+      201: envelope("created", "Location", ...written),
+      ...problems(400, 409, 412, 413, 415, 422, 503),
+    },
   }),
   patch: createRoute({
     method: "patch",
     path: "/v1/{collection}/{id}",
     summary: "Patch a document (JSON Merge Patch or JSON Patch with Tessera's increment)",
-    description: writeHeaders,
     request: {
       params: DocumentParams,
+      headers: WriteHeaders,
       body: { content: { [MERGE_PATCH]: { schema: DocumentData }, [JSON_PATCH]: { schema: JsonPatch } } },
     },
-    responses: { 200: envelope("patched"), ...problems(400, 404, 409, 412, 413, 415, 422, 503) },
+    responses: {
+      200: envelope("patched", ...written),
+      ...problems(400, 404, 409, 412, 413, 415, 422, 503),
+    },
   }),
   delete: createRoute({
     method: "delete",
     path: "/v1/{collection}/{id}",
     summary: "Delete a document (it becomes a tombstone; its history remains)",
-    description: writeHeaders,
-    request: { params: DocumentParams },
-    responses: { 204: { description: "deleted" }, ...problems(400, 404, 412, 503) },
+    request: { params: DocumentParams, headers: WriteHeaders },
+    responses: {
+      204: { description: "deleted", headers: headers("ETag", "X-Request-Id", ...written) },
+      ...problems(400, 404, 412, 422, 503),
+    },
   }),
 };
 
