@@ -8,14 +8,14 @@
  *   options: --only=write-spread,read-strong   --rounds=3   --seconds=4   --docs=1000
  */
 import { execFileSync } from "node:child_process";
-import { existsSync, readdirSync, readFileSync, symlinkSync } from "node:fs";
+import { existsSync, symlinkSync } from "node:fs";
 import { resolve } from "node:path";
+import { waitQuiet, workerdCpuMs } from "./lib/cpu";
 import { closedLoop, type RequestSpec } from "./lib/load";
 import { bundle, type RunningSystem, type SystemSpec, start } from "./lib/server";
 
 const root = resolve(import.meta.dirname, "..");
 const out = resolve(root, "bench/.out");
-const MS_PER_TICK = 10; // USER_HZ = 100
 
 const args = new Map(
   process.argv
@@ -31,21 +31,6 @@ const docs = Number(args.get("docs") ?? 1000);
 const rounds = Number(args.get("rounds") ?? 3);
 const only = args.get("only")?.split(",");
 const ab = args.get("ab");
-
-/** CPU ms used so far by the workerd process serving `port`. */
-function workerdCpuMs(port: number): number {
-  for (const pid of readdirSync("/proc").filter((p) => /^\d+$/.test(p))) {
-    try {
-      if (!readFileSync(`/proc/${pid}/cmdline`, "utf8").includes(`entry=127.0.0.1:${port}`)) continue;
-      const stat = readFileSync(`/proc/${pid}/stat`, "utf8");
-      const fields = stat.slice(stat.lastIndexOf(")") + 2).split(" ");
-      return (Number(fields[11]) + Number(fields[12])) * MS_PER_TICK;
-    } catch {
-      // The process ended while we looked.
-    }
-  }
-  throw new Error(`no workerd serves port ${port}`);
-}
 
 const payload = () =>
   JSON.stringify({ title: "benchmark", status: "open", priority: 3, owner: "bench", pad: "x".repeat(120) });
@@ -92,7 +77,8 @@ function worktree(ref: string): string {
   const dir = resolve(root, "bench/.state/ab", ref.replace(/[^A-Za-z0-9._-]/g, "_"));
   if (!existsSync(dir)) execFileSync("git", ["worktree", "add", "--detach", dir, ref], { cwd: root });
   else execFileSync("git", ["checkout", "--detach", ref], { cwd: dir });
-  if (!existsSync(resolve(dir, "node_modules"))) symlinkSync(resolve(root, "node_modules"), resolve(dir, "node_modules"));
+  if (!existsSync(resolve(dir, "node_modules")))
+    symlinkSync(resolve(root, "node_modules"), resolve(dir, "node_modules"));
   return dir;
 }
 
@@ -105,33 +91,37 @@ const contenders: Contender[] = [{ label: "tessera", spec: tessera, cwd: root, .
 if (ab !== undefined) {
   contenders.push({ label: `tessera@${ab}`, spec: tessera, cwd: worktree(ab), ...TESSERA, port: 9501 });
 } else {
-  contenders.push({ label: "floor", spec: { config: "bench/floor/wrangler.toml" }, cwd: root, ...FLOOR, port: 9501 });
+  contenders.push({
+    label: "floor",
+    spec: { config: "bench/floor/wrangler.toml" },
+    cwd: root,
+    ...FLOOR,
+    port: 9501,
+  });
 }
 
-/** Waits until the contender's workerd has used under 1% of a core for `quietMs`. */
-async function idle(c: Contender, quietMs: number, limitMs = 120_000): Promise<void> {
-  const started = Date.now();
-  let last = workerdCpuMs(c.port);
-  let quietSince = Date.now();
-  while (Date.now() - quietSince < quietMs && Date.now() - started < limitMs) {
-    await new Promise((r) => setTimeout(r, 500));
-    const now = workerdCpuMs(c.port);
-    if (now - last > 5) quietSince = Date.now();
-    last = now;
-  }
-}
+const ports = contenders.map((c) => c.port);
 
 async function measure(c: Contender, probe: Probe) {
   const url = c.running?.url ?? "";
-  await idle(c, 2_000);
+  await waitQuiet(ports, 2_000);
   const before = workerdCpuMs(c.port);
   const m = await closedLoop(url, [{ weight: 1, spec: probe.spec }], { connections: 32, seconds });
   const during = workerdCpuMs(c.port) - before;
   // Outbox alarms come due seconds after a write: wait them out so that their cost is counted.
   await new Promise((r) => setTimeout(r, 12_000));
-  await idle(c, 2_000);
+  await waitQuiet(ports, 2_000);
   const total = workerdCpuMs(c.port) - before;
-  return { reqPerSec: m.throughput, during: during / m.requests, total: total / m.requests, errors: m.errors };
+  if (c.label.startsWith("tessera")) {
+    const stats = await fetch(`${url}/v1/_stats`).then((r) => r.json());
+    console.error(`  ${c.label} after ${probe.name}: ${JSON.stringify(stats)}`);
+  }
+  return {
+    reqPerSec: m.throughput,
+    during: during / m.requests,
+    total: total / m.requests,
+    errors: m.errors,
+  };
 }
 
 function median(values: number[]): number {
@@ -141,6 +131,8 @@ function median(values: number[]): number {
 }
 
 try {
+  // Every system starts before any is written to: a Miniflare started while another one in this process has
+  // queue messages in flight stops that one's queue deliveries (seen with Miniflare 4.20260426).
   for (const c of contenders) {
     const script = bundle({ ...c.spec, root: c.cwd }, resolve(out, `cpu-${c.port}`));
     c.running = await start({ ...c.spec, root: c.cwd }, script, {
@@ -148,6 +140,8 @@ try {
       persistDir: resolve(root, "bench/.state", `cpu-${c.port}`),
       fresh: true,
     });
+  }
+  for (const c of contenders) {
     for (let i = 0; i < docs; i += 50) {
       await Promise.all(
         Array.from({ length: Math.min(50, docs - i) }, (_, j) =>

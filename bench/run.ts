@@ -7,6 +7,7 @@
 import { mkdirSync, readFileSync, writeFileSync } from "node:fs";
 import { cpus, totalmem } from "node:os";
 import { resolve } from "node:path";
+import { waitQuiet, workerdCpuMs } from "./lib/cpu";
 import { closedLoop, type Measurement, openLoop, type RequestSpec } from "./lib/load";
 import { renderChart, renderTable } from "./lib/report";
 import { bundle, type RunningSystem, start } from "./lib/server";
@@ -148,6 +149,8 @@ export interface Row extends Measurement {
   scenario: string;
   system: SystemName;
   ratioToFloor: number | null;
+  /** workerd CPU per completed request while the load ran (median), in microseconds. */
+  cpuUsPerRequest: number;
 }
 
 function median(values: number[]): number {
@@ -249,10 +252,13 @@ async function pipeline(tessera: RunningSystem) {
   };
 }
 
+/** One port per system, in SYSTEMS order. Every system starts before any is written to (see bench/cpu.ts). */
+const ports = Object.keys(SYSTEMS).map((_, i) => 9400 + i);
+
 async function main(): Promise<void> {
   mkdirSync(out, { recursive: true });
   const running = {} as Record<SystemName, RunningSystem>;
-  let port = 9400;
+  let port = ports[0] ?? 9400;
   for (const name of Object.keys(SYSTEMS) as SystemName[]) {
     const spec = SYSTEMS[name];
     const script = bundle(spec, resolve(out, name));
@@ -266,16 +272,25 @@ async function main(): Promise<void> {
   try {
     await seed(running);
     const samples = new Map<string, Measurement[]>();
+    const cpuPerRequest = new Map<string, number[]>();
     for (let rep = 1; rep <= settings.reps; rep++) {
       for (const scenario of SCENARIOS.filter((sc) => only === undefined || only.includes(sc.name))) {
         for (const name of Object.keys(SYSTEMS) as SystemName[]) {
           const mix = scenario.mix[name];
           if (mix === undefined) continue;
           await settle(running.tessera);
+          // No system's leftover work (Tessera's outbox alarms, projection) may run during another's measurement.
+          await waitQuiet(ports, 2_000);
+          const cpuBefore = workerdCpuMs(ports[Object.keys(SYSTEMS).indexOf(name)] ?? 0);
           const m = await closedLoop(running[name].url, mix, {
             connections: settings.connections,
             seconds: settings.seconds,
           });
+          const cpu = workerdCpuMs(ports[Object.keys(SYSTEMS).indexOf(name)] ?? 0) - cpuBefore;
+          cpuPerRequest.set(`${scenario.name}/${name}`, [
+            ...(cpuPerRequest.get(`${scenario.name}/${name}`) ?? []),
+            (cpu * 1000) / Math.max(1, m.requests),
+          ]);
           const key = `${scenario.name}/${name}`;
           samples.set(key, [...(samples.get(key) ?? []), m]);
           console.error(
@@ -304,6 +319,7 @@ async function main(): Promise<void> {
           errors: ms.reduce((sum, m) => sum + m.errors, 0),
           requests: ms.reduce((sum, m) => sum + m.requests, 0),
           ratioToFloor: floorThroughput === null ? null : throughput / floorThroughput,
+          cpuUsPerRequest: median(cpuPerRequest.get(`${scenario.name}/${name}`) ?? [0]),
         });
       }
     }

@@ -9,6 +9,7 @@ interface ReportRow {
   max: number;
   errors: number;
   ratioToFloor: number | null;
+  cpuUsPerRequest: number;
 }
 
 interface Report {
@@ -47,14 +48,18 @@ export function renderTable(report: Report, existing: string): string {
       `${report.machine.memoryGiB} GiB, Node ${report.machine.node}.`,
     `Harness: ${report.harness}. Load: ${report.loadGenerator}.`,
     "",
-    "| scenario | system | req/s | p50 ms | p99 ms | max ms | errors | × floor |",
-    "| --- | --- | ---: | ---: | ---: | ---: | ---: | ---: |",
+    "| scenario | system | req/s | p50 ms | p99 ms | max ms | errors | × floor | CPU µs/req |",
+    "| --- | --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: |",
     ...report.results.map(
       (r) =>
         `| ${r.scenario} | ${r.system} | ${fmt(r.throughput)} | ${fmt(r.p50)} | ${fmt(r.p99)} | ${fmt(r.max)} | ${r.errors} | ${
           r.ratioToFloor === null ? "n/a" : fmt(r.ratioToFloor, 2)
-        } |`,
+        } | ${fmt(r.cpuUsPerRequest)} |`,
     ),
+    "",
+    "CPU µs/req is workerd's CPU time (user + system, from /proc) while the load ran, divided by the requests it " +
+      "completed; it includes whatever work the requests set off during the run (for Tessera: queue sends, " +
+      "projection, archive).",
     "",
     ...report.scenarios.map((s) => `- **${s.name}**: ${s.description}`),
     "",
