@@ -33,7 +33,8 @@ export function checkId(id: string): KeyCheck {
   if (id.includes("/")) return { ok: false, reason: "id must not contain '/'" };
   if (CONTROL.test(id)) return { ok: false, reason: "id must not contain control characters" };
   if (!id.isWellFormed()) return { ok: false, reason: "id must be well-formed Unicode" };
-  const bytes = encoder.encode(id).length;
+  // A UTF-16 unit is at most 3 UTF-8 bytes: short ids need no encoding to be counted.
+  const bytes = id.length * 3 <= MAX_ID_BYTES ? id.length : encoder.encode(id).length;
   if (bytes > MAX_ID_BYTES)
     return { ok: false, reason: `id is ${bytes} UTF-8 bytes; the limit is ${MAX_ID_BYTES}` };
   return { ok: true };

@@ -9,7 +9,8 @@ export type ReadConsistency = "strong" | "eventual";
 export function consistencyFrom(request: Request): ReadConsistency {
   // An empty header counts as absent.
   const header = request.headers.get("consistency")?.trim();
-  const raw = header || new URL(request.url).searchParams.get("consistency") || "eventual";
+  const query = header ? null : request.url.includes("?") ? new URL(request.url).searchParams : null;
+  const raw = header || query?.get("consistency") || "eventual";
   const value = raw.trim().toLowerCase();
   if (value === "strong" || value === "eventual") return value;
   throw badRequest("invalid-consistency", 'Consistency must be "strong" or "eventual"');

@@ -6,11 +6,17 @@ export class Timeout extends Error {
 
 /** Rejects with a Timeout when `promise` has not settled within `ms`; `what` names the call in the message. */
 export function withTimeout<T>(promise: Promise<T>, ms: number, what = "the call"): Promise<T> {
-  let timer: ReturnType<typeof setTimeout> | undefined;
-  const timeout = new Promise<never>((_, reject) => {
-    timer = setTimeout(() => reject(new Timeout(`${what} did not answer within ${ms} ms`)), ms);
+  return new Promise<T>((resolve, reject) => {
+    const timer = setTimeout(() => reject(new Timeout(`${what} did not answer within ${ms} ms`)), ms);
+    promise.then(
+      (value) => {
+        clearTimeout(timer);
+        resolve(value);
+      },
+      (error: unknown) => {
+        clearTimeout(timer);
+        reject(error);
+      },
+    );
   });
-  return Promise.race([promise, timeout]).finally(() =>
-    clearTimeout(timer as Parameters<typeof clearTimeout>[0]),
-  );
 }

@@ -4,28 +4,47 @@ import { checkId, checkName, DEFAULT_TENANT, type DocumentKey } from "../../doma
 import { type Preconditions, parseTagCondition } from "../../domain/preconditions";
 import { badRequest } from "./problem";
 
-/** Path segments as sent (still percent-encoded), so that an encoded '/' cannot pass as a separator. */
+/**
+ * Path segments as sent (still percent-encoded), so that an encoded '/' cannot pass as a separator. Cut from the
+ * request's absolute URL as the runtime normalised it, without building a URL object on the hot path.
+ */
 function rawSegments(url: string): string[] {
-  return new URL(url).pathname.split("/");
+  const start = url.indexOf("/", url.indexOf("//") + 2);
+  if (start < 0) return [""];
+  let end = url.length;
+  for (const mark of ["?", "#"]) {
+    const at = url.indexOf(mark, start);
+    if (at >= 0 && at < end) end = at;
+  }
+  return url.slice(start, end).split("/");
 }
 
-export function collectionFrom(url: string): string {
-  const collection = rawSegments(url)[2] ?? "";
+function checkedCollection(collection: string): string {
   const check = checkName("collection", collection);
   if (!check.ok) throw badRequest("invalid-collection", check.reason, { collection });
   return collection;
 }
 
+export function collectionFrom(url: string): string {
+  return checkedCollection(rawSegments(url)[2] ?? "");
+}
+
 /** The document a `/v1/{collection}/{id}[/...]` request addresses. */
 export function documentKeyFrom(url: string): DocumentKey {
-  const collection = collectionFrom(url);
-  return { tenant: DEFAULT_TENANT, collection, id: decodeId(rawSegments(url)[3] ?? "") };
+  const segments = rawSegments(url);
+  const collection = checkedCollection(segments[2] ?? "");
+  return { tenant: DEFAULT_TENANT, collection, id: decodeId(segments[3] ?? "") };
+}
+
+/** Whether the URL has a query string at all: most reads have none, and need no query parsing. */
+export function hasQuery(url: string): boolean {
+  return url.includes("?");
 }
 
 export function decodeId(raw: string): string {
   let id: string;
   try {
-    id = decodeURIComponent(raw);
+    id = raw.includes("%") ? decodeURIComponent(raw) : raw;
   } catch {
     throw badRequest("invalid-id", "the id is not valid percent-encoded UTF-8");
   }

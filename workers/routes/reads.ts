@@ -28,7 +28,7 @@ import {
 import { callDocument, DEFAULT_RETRY, documentStub } from "../documents-client";
 import { badRequest, unavailable } from "../http/problem";
 import { jsonResponse, renderRead } from "../http/render";
-import { collectionFrom, documentKeyFrom, preconditionsFrom } from "../http/request";
+import { collectionFrom, documentKeyFrom, hasQuery, preconditionsFrom } from "../http/request";
 import { parseWith } from "../http/validate";
 import { type DocumentRow, pageSize, readDocument, runQuery, toEnvelopeJson } from "../read-model/reader";
 import {
@@ -92,7 +92,7 @@ export function registerReadRoutes(app: OpenAPIHono<AppEnv>): void {
 
   app.get("/v1/:collection/:id", async (c) => {
     const key = documentKeyFrom(c.req.url);
-    const { version } = parseWith(ReadQuery, c.req.query(), "query parameter");
+    const { version } = hasQuery(c.req.url) ? parseWith(ReadQuery, c.req.query(), "query parameter") : {};
     const preconditions = preconditionsFrom(c.req.raw.headers);
     const token = tokenFrom(c.req.raw.headers);
     const strong = consistencyFrom(c.req.raw) === "strong" || version !== undefined;
