@@ -294,7 +294,9 @@ async function main(): Promise<void> {
           const key = `${scenario.name}/${name}`;
           samples.set(key, [...(samples.get(key) ?? []), m]);
           console.error(
-            `rep ${rep} ${key}: ${m.throughput.toFixed(0)} req/s p50 ${m.p50} ms p99 ${m.p99} ms errors ${m.errors}`,
+            `rep ${rep} ${key}: ${m.throughput.toFixed(0)} req/s p50 ${m.p50} ms p99 ${m.p99} ms errors ${m.errors}${
+              m.errors > 0 ? ` ${JSON.stringify(m.errorKinds)}` : ""
+            }`,
           );
         }
       }

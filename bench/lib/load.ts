@@ -10,6 +10,8 @@ export interface Measurement {
   /** Requests that failed or answered other than 2xx. */
   errors: number;
   requests: number;
+  /** What the errors were: `status 503`, `connection errors`, `timeouts`, with their counts. */
+  errorKinds?: Record<string, number>;
 }
 
 export interface RequestSpec {
@@ -56,7 +58,14 @@ export async function closedLoop(
     ],
   });
   const completed = result["2xx"] + result.non2xx;
+  const errorKinds: Record<string, number> = {};
+  for (const [code, { count }] of Object.entries(result.statusCodeStats ?? {})) {
+    if (!code.startsWith("2")) errorKinds[`status ${code}`] = count;
+  }
+  if (result.errors - result.timeouts > 0) errorKinds["connection errors"] = result.errors - result.timeouts;
+  if (result.timeouts > 0) errorKinds.timeouts = result.timeouts;
   return {
+    errorKinds,
     throughput: completed / result.duration,
     p50: result.latency.p50,
     p99: result.latency.p99,
