@@ -7,12 +7,11 @@
  *   npm run bench:cpu -- --ab=HEAD~1           the working tree against another commit, interleaved
  *   options: --only=write-spread,read-strong   --rounds=3   --seconds=4   --docs=1000
  */
-import { execFileSync } from "node:child_process";
-import { existsSync, symlinkSync } from "node:fs";
 import { resolve } from "node:path";
 import { waitQuiet, workerdCpuMs } from "./lib/cpu";
 import { closedLoop, type RequestSpec } from "./lib/load";
 import { bundle, type RunningSystem, type SystemSpec, start } from "./lib/server";
+import { worktree } from "./lib/worktree";
 
 const root = resolve(import.meta.dirname, "..");
 const out = resolve(root, "bench/.out");
@@ -70,16 +69,6 @@ interface Contender {
   probes: Probe[];
   port: number;
   running?: RunningSystem;
-}
-
-/** A checkout of `ref` beside the working tree, sharing its node_modules. */
-function worktree(ref: string): string {
-  const dir = resolve(root, "bench/.state/ab", ref.replace(/[^A-Za-z0-9._-]/g, "_"));
-  if (!existsSync(dir)) execFileSync("git", ["worktree", "add", "--detach", dir, ref], { cwd: root });
-  else execFileSync("git", ["checkout", "--detach", ref], { cwd: dir });
-  if (!existsSync(resolve(dir, "node_modules")))
-    symlinkSync(resolve(root, "node_modules"), resolve(dir, "node_modules"));
-  return dir;
 }
 
 const tessera: SystemSpec = {

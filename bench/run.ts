@@ -10,7 +10,8 @@ import { resolve } from "node:path";
 import { waitQuiet, workerdCpuMs } from "./lib/cpu";
 import { closedLoop, type Measurement, openLoop, type RequestSpec } from "./lib/load";
 import { renderChart, renderTable } from "./lib/report";
-import { bundle, type RunningSystem, start } from "./lib/server";
+import { bundle, type RunningSystem, type SystemSpec, start } from "./lib/server";
+import { worktree } from "./lib/worktree";
 
 const quick = process.argv.includes("--quick");
 const settings = quick
@@ -23,6 +24,9 @@ const settings = quick
       lagRate: 100,
       lagSeconds: 2,
       settleMs: 300,
+      // Quick runs only keep the suite working: a short quiet wait, bounded.
+      quietMs: 300,
+      quietLimitMs: 3_000,
     }
   : {
       reps: 3,
@@ -33,6 +37,8 @@ const settings = quick
       lagRate: 200,
       lagSeconds: 10,
       settleMs: 1500,
+      quietMs: 2_000,
+      quietLimitMs: 60_000,
     };
 /** `--only write-spread,read-strong` runs just those scenarios (for profiling); `--no-pipeline` skips projection. */
 const only = process.argv
@@ -43,15 +49,26 @@ const withPipeline = !process.argv.includes("--no-pipeline") && only === undefin
 const root = resolve(import.meta.dirname, "..");
 const out = resolve(root, "bench/.out");
 
-type SystemName = "tessera" | "floor" | "d1-direct";
-const SYSTEMS: Record<
-  SystemName,
-  { config: string; migrationsDir?: string; bindings?: Record<string, string> }
-> = {
-  tessera: { config: "wrangler.toml", migrationsDir: "migrations", bindings: { LOG_REQUESTS: "false" } },
+/** `--against=<commit>` adds Tessera as built from that commit, measured in the same run: before and after. */
+const against = process.argv.find((a) => a.startsWith("--against="))?.slice("--against=".length);
+
+type SystemName = "tessera" | "baseline" | "floor" | "d1-direct";
+const tessera: SystemSpec = {
+  config: "wrangler.toml",
+  migrationsDir: "migrations",
+  bindings: { LOG_REQUESTS: "false" },
+};
+const SYSTEMS: Partial<Record<SystemName, SystemSpec>> = {
+  tessera,
+  ...(against === undefined ? {} : { baseline: { ...tessera, root: worktree(against) } }),
   floor: { config: "bench/floor/wrangler.toml" },
   "d1-direct": { config: "bench/d1-direct/wrangler.toml", migrationsDir: "bench/d1-direct/migrations" },
 };
+const NAMES = Object.keys(SYSTEMS) as SystemName[];
+/** How a system is named in the report. */
+const label = (name: SystemName) => (name === "baseline" ? `tessera@${against}` : name);
+/** The baseline takes Tessera's requests. */
+const mixOf = (scenario: Scenario, name: SystemName) => scenario.mix[name === "baseline" ? "tessera" : name];
 
 const rand = (n: number) => Math.floor(Math.random() * n);
 const STATUSES = ["open", "doing", "done"];
@@ -147,7 +164,7 @@ const SCENARIOS: Scenario[] = [
 
 export interface Row extends Measurement {
   scenario: string;
-  system: SystemName;
+  system: string;
   ratioToFloor: number | null;
   /** workerd CPU per completed request while the load ran (median), in microseconds. */
   cpuUsPerRequest: number;
@@ -186,6 +203,7 @@ async function settle(tessera: RunningSystem, target?: number): Promise<number> 
 async function seed(running: Record<SystemName, RunningSystem>): Promise<void> {
   const paths: Record<SystemName, (i: number) => string> = {
     tessera: (i) => `/v1/bench/d${i}`,
+    baseline: (i) => `/v1/bench/d${i}`,
     floor: (i) => `/k/d${i}`,
     "d1-direct": (i) => `/docs/d${i}`,
   };
@@ -200,10 +218,13 @@ async function seed(running: Record<SystemName, RunningSystem>): Promise<void> {
     for (let i = 0; i < settings.docs; i += 32) {
       const batch = Array.from({ length: Math.min(32, settings.docs - i) }, (_, j) => i + j);
       await Promise.all(batch.map((k) => write(paths[name](k))));
-      if (name === "tessera") await Promise.all(batch.map((k) => write(`/v1/todos/t${k}`)));
+      if (name === "tessera" || name === "baseline") {
+        await Promise.all(batch.map((k) => write(`/v1/todos/t${k}`)));
+      }
     }
   }
   await settle(running.tessera);
+  if (running.baseline !== undefined) await settle(running.baseline);
 }
 
 async function pipeline(tessera: RunningSystem) {
@@ -253,14 +274,16 @@ async function pipeline(tessera: RunningSystem) {
 }
 
 /** One port per system, in SYSTEMS order. Every system starts before any is written to (see bench/cpu.ts). */
-const ports = Object.keys(SYSTEMS).map((_, i) => 9400 + i);
+const ports = NAMES.map((_, i) => 9400 + i);
+const portOf = (name: SystemName) => ports[NAMES.indexOf(name)] ?? 0;
 
 async function main(): Promise<void> {
   mkdirSync(out, { recursive: true });
   const running = {} as Record<SystemName, RunningSystem>;
   let port = ports[0] ?? 9400;
-  for (const name of Object.keys(SYSTEMS) as SystemName[]) {
+  for (const name of NAMES) {
     const spec = SYSTEMS[name];
+    if (spec === undefined) continue;
     const script = bundle(spec, resolve(out, name));
     running[name] = await start(spec, script, {
       port: port++,
@@ -275,18 +298,19 @@ async function main(): Promise<void> {
     const cpuPerRequest = new Map<string, number[]>();
     for (let rep = 1; rep <= settings.reps; rep++) {
       for (const scenario of SCENARIOS.filter((sc) => only === undefined || only.includes(sc.name))) {
-        for (const name of Object.keys(SYSTEMS) as SystemName[]) {
-          const mix = scenario.mix[name];
+        for (const name of NAMES) {
+          const mix = mixOf(scenario, name);
           if (mix === undefined) continue;
           await settle(running.tessera);
           // No system's leftover work (Tessera's outbox alarms, projection) may run during another's measurement.
-          await waitQuiet(ports, 2_000);
-          const cpuBefore = workerdCpuMs(ports[Object.keys(SYSTEMS).indexOf(name)] ?? 0);
+          await waitQuiet(ports, settings.quietMs, settings.quietLimitMs);
+          if (running.baseline !== undefined) await settle(running.baseline);
+          const cpuBefore = workerdCpuMs(portOf(name));
           const m = await closedLoop(running[name].url, mix, {
             connections: settings.connections,
             seconds: settings.seconds,
           });
-          const cpu = workerdCpuMs(ports[Object.keys(SYSTEMS).indexOf(name)] ?? 0) - cpuBefore;
+          const cpu = workerdCpuMs(portOf(name)) - cpuBefore;
           cpuPerRequest.set(`${scenario.name}/${name}`, [
             ...(cpuPerRequest.get(`${scenario.name}/${name}`) ?? []),
             (cpu * 1000) / Math.max(1, m.requests),
@@ -307,13 +331,13 @@ async function main(): Promise<void> {
     )) {
       const floor = samples.get(`${scenario.name}/floor`);
       const floorThroughput = floor === undefined ? null : median(floor.map((m) => m.throughput));
-      for (const name of Object.keys(SYSTEMS) as SystemName[]) {
+      for (const name of NAMES) {
         const ms = samples.get(`${scenario.name}/${name}`);
         if (ms === undefined) continue;
         const throughput = median(ms.map((m) => m.throughput));
         rows.push({
           scenario: scenario.name,
-          system: name,
+          system: label(name),
           throughput,
           p50: median(ms.map((m) => m.p50)),
           p99: median(ms.map((m) => m.p99)),

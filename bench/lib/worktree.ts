@@ -1,0 +1,17 @@
+/** Another commit of this repository, checked out beside it (sharing node_modules), to benchmark against. */
+import { execFileSync } from "node:child_process";
+import { existsSync, symlinkSync } from "node:fs";
+import { resolve } from "node:path";
+
+const root = resolve(import.meta.dirname, "../..");
+
+/** The directory of a checkout of `ref` under bench/.state/ab, created or moved to `ref` as needed. */
+export function worktree(ref: string): string {
+  const dir = resolve(root, "bench/.state/ab", ref.replace(/[^A-Za-z0-9._-]/g, "_"));
+  if (!existsSync(dir)) execFileSync("git", ["worktree", "add", "--detach", dir, ref], { cwd: root });
+  else execFileSync("git", ["checkout", "--detach", ref], { cwd: dir });
+  if (!existsSync(resolve(dir, "node_modules"))) {
+    symlinkSync(resolve(root, "node_modules"), resolve(dir, "node_modules"));
+  }
+  return dir;
+}
