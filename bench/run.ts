@@ -229,6 +229,8 @@ async function seed(running: Record<SystemName, RunningSystem>): Promise<void> {
 
 async function pipeline(tessera: RunningSystem) {
   // Projection drain: N writes as fast as 32 clients go; events/s from the first write until all are projected.
+  await settle(tessera);
+  await waitQuiet(ports, settings.quietMs, settings.quietLimitMs);
   const before = (await stats(tessera)).eventsProjected;
   const started = Date.now();
   let written = 0;
@@ -257,6 +259,7 @@ async function pipeline(tessera: RunningSystem) {
   };
 
   // Projection lag under a steady, open-loop write load.
+  await waitQuiet(ports, settings.quietMs, settings.quietLimitMs);
   const writes = await openLoop(
     tessera.url,
     put(() => `/v1/bench/${doc()}`),

@@ -53,6 +53,27 @@ describe("bad input", () => {
     await expectRefusedAndUnchanged(id, { method: "PUT", headers: json, body }, 422, "document-too-deep");
   });
 
+  it("answers 422 for merge and JSON patches nested deeper than a document may be, changing nothing", async () => {
+    const id = uniqueId();
+    await put(path(id), { original: true });
+    const deep = `${'{"a":'.repeat(100)}1${"}".repeat(100)}`;
+    const merge = { "content-type": "application/merge-patch+json" };
+    await expectRefusedAndUnchanged(
+      id,
+      { method: "PATCH", headers: merge, body: deep },
+      422,
+      "document-too-deep",
+    );
+    const patch = { "content-type": "application/json-patch+json" };
+    const ops = `[{"op":"add","path":"/x","value":${deep}}]`;
+    await expectRefusedAndUnchanged(
+      id,
+      { method: "PATCH", headers: patch, body: ops },
+      422,
+      "document-too-deep",
+    );
+  });
+
   it("survives pathological nesting without crashing", async () => {
     const id = uniqueId();
     await put(path(id), { original: true });
