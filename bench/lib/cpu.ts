@@ -21,8 +21,13 @@ export function workerdCpuMs(port: number): number {
 /**
  * Waits until every one of the workerd processes on `ports` has used under 1% of a core for `quietMs` (a system's
  * leftover work, such as outbox alarms or projection, must not run during another's measurement), or `limitMs`.
+ * Returns how long it waited, and whether the processes did go quiet.
  */
-export async function waitQuiet(ports: readonly number[], quietMs: number, limitMs = 120_000): Promise<void> {
+export async function waitQuiet(
+  ports: readonly number[],
+  quietMs: number,
+  limitMs = 120_000,
+): Promise<{ waitedMs: number; quiet: boolean }> {
   const started = Date.now();
   let last = ports.map(workerdCpuMs);
   let quietSince = Date.now();
@@ -32,4 +37,5 @@ export async function waitQuiet(ports: readonly number[], quietMs: number, limit
     if (now.some((ms, i) => ms - (last[i] ?? 0) > 5)) quietSince = Date.now();
     last = now;
   }
+  return { waitedMs: Date.now() - started, quiet: Date.now() - quietSince >= quietMs };
 }

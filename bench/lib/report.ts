@@ -15,6 +15,8 @@ interface ReportRow {
 interface Report {
   generatedAt: string;
   mode: string;
+  elapsedSeconds: number;
+  quietWaitSeconds: number;
   machine: { cpus: number; cpu: string; memoryGiB: number; node: string };
   harness: string;
   loadGenerator: string;
@@ -44,7 +46,8 @@ const fmt = (n: number, digits = 0) => n.toFixed(digits);
 export function renderTable(report: Report, existing: string): string {
   const lines = [
     BEGIN,
-    `Generated ${report.generatedAt} (${report.mode} run) on ${report.machine.cpus} × ${report.machine.cpu}, ` +
+    `Generated ${report.generatedAt} (${report.mode} run, ${fmt(report.elapsedSeconds / 60, 1)} min of which ` +
+      `${report.quietWaitSeconds} s waiting for quiet) on ${report.machine.cpus} × ${report.machine.cpu}, ` +
       `${report.machine.memoryGiB} GiB, Node ${report.machine.node}.`,
     `Harness: ${report.harness}. Load: ${report.loadGenerator}.`,
     "",
