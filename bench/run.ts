@@ -316,9 +316,9 @@ async function main(): Promise<void> {
           const mix = mixOf(scenario, name);
           if (mix === undefined) continue;
           await settle(running.tessera);
+          if (running.baseline !== undefined) await settle(running.baseline);
           // No system's leftover work (Tessera's outbox alarms, projection) may run during another's measurement.
           await quiet(`${scenario.name}/${name}`);
-          if (running.baseline !== undefined) await settle(running.baseline);
           const cpuBefore = workerdCpuMs(portOf(name));
           const m = await closedLoop(running[name].url, mix, {
             connections: settings.connections,

@@ -19,12 +19,13 @@ export class FloorObject extends DurableObject<FloorEnv> {
 export default {
   async fetch(request, env) {
     const id = new URL(request.url).pathname.split("/")[2] ?? "";
-    const stub = env.FLOOR.get(env.FLOOR.idFromName(id));
+    // The Durable Object that owns this key.
+    const owner = env.FLOOR.get(env.FLOOR.idFromName(id));
     if (request.method === "PUT") {
-      await stub.write(await request.text());
+      await owner.write(await request.text());
       return new Response(null, { status: 204 });
     }
-    const value = await stub.read();
+    const value = await owner.read();
     return value === undefined ? new Response("not found", { status: 404 }) : new Response(value);
   },
 } satisfies ExportedHandler<FloorEnv>;
