@@ -45,7 +45,7 @@ export function bundle(spec: SystemSpec, outdir: string): string {
 export async function start(
   spec: SystemSpec,
   script: string,
-  options: { port: number; persistDir: string; fresh: boolean },
+  options: { port: number; persistDir: string; fresh: boolean; inspectorPort?: number },
 ): Promise<RunningSystem> {
   if (options.fresh) rmSync(options.persistDir, { recursive: true, force: true });
   const base = spec.root ?? root;
@@ -56,6 +56,7 @@ export async function start(
     cf: false,
     defaultPersistRoot: options.persistDir,
     log: new Log(LogLevel.WARN),
+    ...(options.inspectorPort === undefined ? {} : { inspectorPort: options.inspectorPort }),
     workers: [
       {
         ...workerOptions,

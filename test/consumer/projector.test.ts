@@ -225,6 +225,62 @@ describe("projector", () => {
     expect(row).toEqual({ k0: "open", k1: 3, k2: null, data: "not parsed" });
   });
 
+  it("keeps every value's type and text exactly through the batch's JSON parameter", async () => {
+    const data = JSON.stringify({ s: 'quote " backslash \\ tab \t nul \u0000 é 😀', n: 1.5e300, i: -7 });
+    const index = ['é 😀 \u0000 "q"', 9007199254740991, 2.5, null];
+    const { batch } = batchOf([event({ id: "typed", version: 1, data, index })]);
+    await projectBatch(batch, { db: env.DB, archive: env.ARCHIVE });
+    const row = await env.DB.prepare(
+      `SELECT data, k0, k1, k2, k3, typeof(k0) AS t0, typeof(k1) AS t1, typeof(k2) AS t2, typeof(k3) AS t3
+       FROM documents WHERE id = 'typed'`,
+    ).first();
+    expect(row).toEqual({
+      data,
+      k0: index[0],
+      k1: 9007199254740991,
+      k2: 2.5,
+      k3: null,
+      t0: "text",
+      t1: "integer",
+      t2: "real",
+      t3: "null",
+    });
+    const change = await env.DB.prepare(
+      "SELECT data, type, event_id FROM changes WHERE id = 'typed'",
+    ).first();
+    expect(change).toEqual({ data, type: "put", event_id: "e-typed-1" });
+  });
+
+  it("projects a hot document's burst in one batch: the newest version wins, the feed keeps every version in batch order", async () => {
+    const id = "burst";
+    const versions = Array.from({ length: 100 }, (_, i) => i + 1);
+    const shuffled = [...versions].sort((a, b) => ((a * 37) % 101) - ((b * 37) % 101));
+    const { batch, acked } = batchOf(shuffled.map((version) => event({ id, version })));
+    await projectBatch(batch, { db: env.DB, archive: env.ARCHIVE });
+    expect(acked).toHaveLength(100);
+    expect(await documentRow("unit", id)).toMatchObject({ version: 100, data: '{"v":100}' });
+    const { results } = await env.DB.prepare("SELECT version FROM changes WHERE id = ? ORDER BY seq")
+      .bind(id)
+      .all<{ version: number }>();
+    expect(results.map((r) => r.version)).toEqual(shuffled);
+  });
+
+  it("applies a batch too large for one statement's parameter, in several statements of one transaction", async () => {
+    // 100 states of 60 KB: about 6 MB, where one parameter holds at most 1 MB.
+    const events = Array.from({ length: 100 }, (_, i) =>
+      event({ id: `big-${i}`, version: 1, data: JSON.stringify({ pad: "é".repeat(30_000), i }) }),
+    );
+    const { batch, acked } = batchOf(events);
+    await projectBatch(batch, { db: env.DB, archive: env.ARCHIVE });
+    expect(acked).toHaveLength(100);
+    const counts = await env.DB.prepare(
+      `SELECT (SELECT count(*) FROM documents WHERE id LIKE 'big-%') AS docs,
+              (SELECT count(*) FROM changes WHERE id LIKE 'big-%') AS feed`,
+    ).first();
+    expect(counts).toEqual({ docs: 100, feed: 100 });
+    expect((await documentRow("unit", "big-99"))?.data).toBe(events[99]?.data);
+  });
+
   it("records projection and commit time for each change", async () => {
     const { batch } = batchOf([event({ id: "timed", version: 1 })]);
     await projectBatch(batch, { db: env.DB, archive: env.ARCHIVE, now: () => 1_700_000_005_000 });

@@ -1,15 +1,14 @@
 /**
- * The projector: applies a batch of events to the read model (documents, change feed) in one D1 batch and
- * archives them to R2. Idempotent and order-independent. States arrive as JSON text and index values computed
+ * The projector: applies a batch of events to the read model (documents, change feed) in one D1 batch of a few
+ * set-based statements, and archives them to R2. Idempotent and order-independent. States arrive as JSON text and index values computed
  * at commit, so nothing here parses a document, and a large state is never loaded (its R2 reference is stored). Acks and retries per message: if the whole batch
  * fails, each message is applied alone so that one poison event cannot hold the others back.
  */
-import { drizzle } from "drizzle-orm/d1";
 import { type EventMessage, isEventMessage } from "../../domain/event-message";
 import { archiveEvents } from "./archive";
 import { changesProjection } from "./projections/changes";
 import { documentsProjection } from "./projections/documents";
-import type { Projection, ReadModelDb } from "./projections/types";
+import type { Projection } from "./projections/types";
 
 export const PROJECTIONS: readonly Projection[] = [documentsProjection, changesProjection];
 
@@ -38,14 +37,15 @@ function fail(message: Message, reason: string, detail: unknown): void {
   message.retry({ delaySeconds: retryDelaySeconds(message.attempts) });
 }
 
-function statements(db: ReadModelDb, event: EventMessage, projectedAt: number) {
-  return PROJECTIONS.filter((p) => p.handles.includes(event.type)).flatMap((p) =>
-    p.statements(db, event, projectedAt),
-  );
+function statements(db: D1Database, events: readonly EventMessage[], projectedAt: number) {
+  return PROJECTIONS.flatMap((p) => {
+    const handled = events.filter((e) => p.handles.includes(e.type));
+    return handled.length === 0 ? [] : p.statements(db, handled, projectedAt);
+  });
 }
 
 export async function projectBatch(batch: MessageBatch<unknown>, deps: ProjectorDeps): Promise<void> {
-  const db = drizzle(deps.db);
+  const db = deps.db;
   const now = deps.now ?? Date.now;
   const ready: Array<{ message: Message; event: EventMessage }> = [];
 
@@ -67,19 +67,22 @@ export async function projectBatch(batch: MessageBatch<unknown>, deps: Projector
   }
 
   const projectedAt = now();
-  const all = ready.flatMap(({ event }) => statements(db, event, projectedAt));
-  const [first, ...rest] = all;
+  const all = statements(
+    db,
+    ready.map((r) => r.event),
+    projectedAt,
+  );
   try {
-    if (first !== undefined) await db.batch([first, ...rest]);
+    if (all.length > 0) await db.batch(all);
     for (const { message } of ready) message.ack();
     return;
   } catch {
     // Find the poison: apply each message in its own transaction.
   }
   for (const { message, event } of ready) {
-    const [head, ...tail] = statements(db, event, projectedAt);
+    const own = statements(db, [event], projectedAt);
     try {
-      if (head !== undefined) await db.batch([head, ...tail]);
+      if (own.length > 0) await db.batch(own);
       message.ack();
     } catch (error) {
       fail(message, "d1-failed", error);

@@ -1,52 +1,54 @@
 /** Current documents: a row is replaced only by a newer version, so duplicates and late events are no-ops. */
-import { sql } from "drizzle-orm";
-import { documents } from "../../read-model/schema";
-import { type Projection, storedData } from "./types";
+import type { EventMessage } from "../../../domain/event-message";
+import { objectName } from "../../../domain/keys";
+import { columnsOf, jsonChunks, type Projection, storedData } from "./types";
+
+const UPSERT = `INSERT INTO documents
+  (tenant, collection, id, version, deleted, data, data_ref, created_at, updated_at, k0, k1, k2, k3, projected_at)
+  SELECT ${columnsOf(13)}, ?2 FROM json_each(?1) WHERE true
+  ON CONFLICT (tenant, collection, id) DO UPDATE SET
+    version = excluded.version, deleted = excluded.deleted, data = excluded.data, data_ref = excluded.data_ref,
+    created_at = excluded.created_at, updated_at = excluded.updated_at, projected_at = excluded.projected_at,
+    k0 = excluded.k0, k1 = excluded.k1, k2 = excluded.k2, k3 = excluded.k3
+  WHERE excluded.version > documents.version`;
+
+/** Only each document's newest version in the batch can change its row: a hot document's burst is one upsert. */
+function newestPerDocument(events: readonly EventMessage[]): EventMessage[] {
+  const newest = new Map<string, EventMessage>();
+  for (const event of events) {
+    const key = objectName(event);
+    const seen = newest.get(key);
+    if (seen === undefined || seen.version < event.version) newest.set(key, event);
+  }
+  return [...newest.values()];
+}
 
 export const documentsProjection: Projection = {
   name: "documents",
   handles: ["put", "patch", "delete"],
-  statements(db, event, projectedAt) {
-    const { data, dataRef } = storedData(event);
-    const [k0 = null, k1 = null, k2 = null, k3 = null] = event.index;
-    const row = {
-      tenant: event.tenant,
-      collection: event.collection,
-      id: event.id,
-      version: event.version,
+  statements(db, events, projectedAt) {
+    const rows = newestPerDocument(events).map((event) => {
+      const { data, dataRef } = storedData(event);
+      const [k0 = null, k1 = null, k2 = null, k3 = null] = event.index;
       // A delete leaves the row, marked, with its version: a late older put cannot resurrect it.
-      deleted: event.type === "delete" ? 1 : 0,
-      data,
-      dataRef,
-      createdAt: event.createdAt,
-      updatedAt: event.committedAt,
-      projectedAt,
-      k0,
-      k1,
-      k2,
-      k3,
-    };
-    return [
-      db
-        .insert(documents)
-        .values(row)
-        .onConflictDoUpdate({
-          target: [documents.tenant, documents.collection, documents.id],
-          set: {
-            version: sql`excluded.version`,
-            deleted: sql`excluded.deleted`,
-            data: sql`excluded.data`,
-            dataRef: sql`excluded.data_ref`,
-            createdAt: sql`excluded.created_at`,
-            updatedAt: sql`excluded.updated_at`,
-            projectedAt: sql`excluded.projected_at`,
-            k0: sql`excluded.k0`,
-            k1: sql`excluded.k1`,
-            k2: sql`excluded.k2`,
-            k3: sql`excluded.k3`,
-          },
-          setWhere: sql`excluded.version > ${documents.version}`,
-        }),
-    ];
+      const deleted = event.type === "delete" ? 1 : 0;
+      const { tenant, collection, id, version, createdAt, committedAt } = event;
+      return [
+        tenant,
+        collection,
+        id,
+        version,
+        deleted,
+        data,
+        dataRef,
+        createdAt,
+        committedAt,
+        k0,
+        k1,
+        k2,
+        k3,
+      ];
+    });
+    return jsonChunks(rows).map((json) => db.prepare(UPSERT).bind(json, projectedAt));
   },
 };
