@@ -64,6 +64,8 @@ interface LoadedRow extends Record<string, SqlStorageValue> {
   data: string | null;
   created_at: number | null;
   committed_at: number | null;
+  /** The oldest outbox row: null when everything committed has reached the change feed. */
+  pending_from: number | null;
 }
 
 /** Thrown to roll back a first write that stores nothing, so that the object keeps no schema for it. */
@@ -121,7 +123,7 @@ export class DocumentObject extends DurableObject<Env> implements DocumentRpc {
     const sql = ctx.storage.sql;
     const version = schemaVersion(sql);
     if (version === 0) {
-      this.outbox.loaded(null);
+      this.outbox.loaded(null, null);
       return;
     }
     if (version < SCHEMA_VERSION) ctx.storage.transactionSync(() => migrate(sql, version));
@@ -416,11 +418,12 @@ export class DocumentObject extends DurableObject<Env> implements DocumentRpc {
   private load(): void {
     const row = this.ctx.storage.sql
       .exec<LoadedRow>(
-        `SELECT m.tenant, m.collection, m.id, e.version, e.data, e.created_at, e.committed_at FROM meta m
-         LEFT JOIN events e ON e.version = (SELECT max(version) FROM events)`,
+        `SELECT m.tenant, m.collection, m.id, e.version, e.data, e.created_at, e.committed_at,
+           (SELECT min(version) FROM outbox) AS pending_from
+         FROM meta m LEFT JOIN events e ON e.version = (SELECT max(version) FROM events)`,
       )
       .toArray()[0];
-    this.outbox.loaded(row?.version ?? 0);
+    this.outbox.loaded(row?.version ?? 0, row?.pending_from ?? null);
     if (row === undefined) return;
     this.key = { tenant: row.tenant, collection: row.collection, id: row.id };
     this.keyStored = true;

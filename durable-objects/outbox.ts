@@ -107,10 +107,14 @@ export class Outbox {
     }
   }
 
-  /** What the object found in storage: its newest version, or none (a new object has no outbox to read). */
-  loaded(latest: number | null): void {
+  /**
+   * What the object found in storage: its newest version and its oldest outbox row (null: none). Rows left from
+   * an earlier incarnation count as unsent (whether they were sent is not known); an empty outbox means the
+   * next flush sends from memory, reading nothing.
+   */
+  loaded(latest: number | null, oldestPending: number | null): void {
     this.latest = latest ?? 0;
-    if (latest === null) this.unsentFrom = 1;
+    this.unsentFrom = oldestPending ?? this.latest + 1;
   }
 
   private forgetRecent(): void {
@@ -237,6 +241,7 @@ export class Outbox {
 
   /** The next rows to send, in version order: those to send again first, then the unsent ones. */
   private nextPass(): PendingRow[] {
+    if (!this.hasUnsent()) return [];
     if (this.resend.size === 0 && this.recent[0]?.version === this.unsentFrom) {
       // Everything unsent is in memory: what the writes since the last send committed.
       return [...this.recent];
