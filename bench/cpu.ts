@@ -5,6 +5,7 @@
  *
  *   npm run bench:cpu                          Tessera (working tree) and the floor
  *   npm run bench:cpu -- --ab=HEAD~1           the working tree against another commit, interleaved
+ *   npm run bench:cpu -- --floor-alarm         also a floor that sets one alarm per write, as Tessera's writes do
  *   options: --only=write-spread,read-strong   --rounds=3   --seconds=4   --docs=1000
  * read-strong reads objects the runtime has evicted (as after 10 s idle); read-strong-warm reads them in memory.
  */
@@ -31,6 +32,7 @@ const docs = Number(args.get("docs") ?? 1000);
 const rounds = Number(args.get("rounds") ?? 3);
 const only = args.get("only")?.split(",");
 const ab = args.get("ab");
+const floorAlarm = args.has("floor-alarm");
 
 const payload = () =>
   JSON.stringify({ title: "benchmark", status: "open", priority: 3, owner: "bench", pad: "x".repeat(120) });
@@ -95,6 +97,15 @@ if (ab !== undefined) {
     cwd: root,
     ...FLOOR,
     port: 9501,
+  });
+}
+if (floorAlarm) {
+  contenders.push({
+    label: "floor+alarm",
+    spec: { config: "bench/floor/wrangler.toml", bindings: { FLOOR_ALARM: "true" } },
+    cwd: root,
+    ...FLOOR,
+    port: 9502,
   });
 }
 

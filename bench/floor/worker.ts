@@ -3,13 +3,21 @@ import { DurableObject } from "cloudflare:workers";
 
 interface FloorEnv {
   FLOOR: DurableObjectNamespace<FloorObject>;
+  /**
+   * "true": each write also sets an alarm 4 s out, as Tessera's write does to guard its outbox. Not the floor: a
+   * reference that shows what one alarm per write costs (bench:cpu --floor-alarm).
+   */
+  FLOOR_ALARM?: string;
 }
 
 export class FloorObject extends DurableObject<FloorEnv> {
   async write(body: string): Promise<number> {
     await this.ctx.storage.put("value", body);
+    if (this.env.FLOOR_ALARM === "true") await this.ctx.storage.setAlarm(Date.now() + 4_000);
     return body.length;
   }
+
+  async alarm(): Promise<void> {}
 
   async read(): Promise<string | undefined> {
     return this.ctx.storage.get<string>("value");
