@@ -17,7 +17,7 @@ export class FloorObject extends DurableObject<FloorEnv> {
     return body.length;
   }
 
-  async alarm(): Promise<void> {}
+  override async alarm(): Promise<void> {}
 
   async read(): Promise<string | undefined> {
     return this.ctx.storage.get<string>("value");
