@@ -10,6 +10,7 @@
  * read-strong reads objects the runtime has evicted (as after 10 s idle); read-strong-warm reads them in memory.
  */
 import { resolve } from "node:path";
+import { parseArgs } from "./lib/args";
 import { waitQuiet, workerdCpuMs } from "./lib/cpu";
 import { closedLoop, type RequestSpec } from "./lib/load";
 import { bundle, type RunningSystem, type SystemSpec, start } from "./lib/server";
@@ -18,15 +19,7 @@ import { worktree } from "./lib/worktree";
 const root = resolve(import.meta.dirname, "..");
 const out = resolve(root, "bench/.out");
 
-const args = new Map(
-  process.argv
-    .slice(2)
-    .filter((a) => a.startsWith("--"))
-    .map((a) => {
-      const [k, v] = a.slice(2).split("=");
-      return [k ?? "", v ?? "true"] as const;
-    }),
-);
+const args = parseArgs();
 const seconds = Number(args.get("seconds") ?? 4);
 const docs = Number(args.get("docs") ?? 1000);
 const rounds = Number(args.get("rounds") ?? 3);

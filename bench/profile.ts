@@ -10,21 +10,14 @@
 import { writeFileSync } from "node:fs";
 import { resolve } from "node:path";
 import WebSocket from "ws";
+import { parseArgs } from "./lib/args";
 import { waitQuiet } from "./lib/cpu";
 import { closedLoop, type RequestSpec } from "./lib/load";
 import { bundle, start } from "./lib/server";
 
 const root = resolve(import.meta.dirname, "..");
 const out = resolve(root, "bench/.out");
-const args = new Map(
-  process.argv
-    .slice(2)
-    .filter((a) => a.startsWith("--"))
-    .map((a) => {
-      const [k, v] = a.slice(2).split("=");
-      return [k ?? "", v ?? "true"] as const;
-    }),
-);
+const args = parseArgs();
 const probe = args.get("probe") ?? "write-hot";
 const seconds = Number(args.get("seconds") ?? 5);
 const docs = Number(args.get("docs") ?? 1000);
