@@ -9,6 +9,7 @@ import { type DocumentKey, objectName } from "../../domain/keys";
 import type { DocumentObject } from "../../durable-objects/DocumentObject";
 import { documentStub } from "../../workers/documents-client";
 import { projectBatch } from "../../workers/projector/project-events";
+import { MAX_PARAMETER_CHARS } from "../../workers/projector/projections/types";
 import { requestFor } from "../write-requests";
 
 /** A hand-made batch that records what the consumer acked and retried. */
@@ -271,8 +272,42 @@ describe("projector", () => {
       event({ id: `big-${i}`, version: 1, data: JSON.stringify({ pad: "é".repeat(30_000), i }) }),
     );
     const { batch, acked } = batchOf(events);
-    await projectBatch(batch, { db: env.DB, archive: env.ARCHIVE });
+    const parameters: string[] = [];
+    let batches = 0;
+    const recording = new Proxy(env.DB, {
+      get(target, prop) {
+        if (prop === "batch") {
+          return (statements: D1PreparedStatement[]) => {
+            batches += 1;
+            return target.batch(statements);
+          };
+        }
+        if (prop === "prepare") {
+          return (query: string) => {
+            const statement = target.prepare(query);
+            return new Proxy(statement, {
+              get(s, p) {
+                if (p === "bind")
+                  return (...values: unknown[]) => {
+                    if (typeof values[0] === "string") parameters.push(values[0]);
+                    return s.bind(...values);
+                  };
+                const value = Reflect.get(s, p);
+                return typeof value === "function" ? value.bind(s) : value;
+              },
+            });
+          };
+        }
+        const value = Reflect.get(target, prop);
+        return typeof value === "function" ? value.bind(target) : value;
+      },
+    });
+    await projectBatch(batch, { db: recording, archive: env.ARCHIVE });
     expect(acked).toHaveLength(100);
+    // One transaction of several statements, none of whose parameters exceeds the limit (at most 1 MB in UTF-8).
+    expect(batches).toBe(1);
+    expect(parameters.length).toBeGreaterThan(2);
+    for (const json of parameters) expect(json.length).toBeLessThanOrEqual(MAX_PARAMETER_CHARS);
     const counts = await env.DB.prepare(
       `SELECT (SELECT count(*) FROM documents WHERE id LIKE 'big-%') AS docs,
               (SELECT count(*) FROM changes WHERE id LIKE 'big-%') AS feed`,

@@ -1,8 +1,9 @@
 /**
  * The projector: applies a batch of events to the read model (documents, change feed) in one D1 batch of a few
- * set-based statements, and archives them to R2. Idempotent and order-independent. States arrive as JSON text and index values computed
- * at commit, so nothing here parses a document, and a large state is never loaded (its R2 reference is stored). Acks and retries per message: if the whole batch
- * fails, each message is applied alone so that one poison event cannot hold the others back.
+ * set-based statements, and archives them to R2. Idempotent and order-independent. States arrive as JSON text and
+ * index values computed at commit, so nothing here parses a document, and a large state is never loaded (its R2
+ * reference is stored). Acks and retries per message: if the whole batch fails, each message is applied alone so
+ * that one poison event cannot hold the others back.
  */
 import { type EventMessage, isEventMessage } from "../../domain/event-message";
 import { archiveEvents } from "./archive";
@@ -45,7 +46,6 @@ function statements(db: D1Database, events: readonly EventMessage[], projectedAt
 }
 
 export async function projectBatch(batch: MessageBatch<unknown>, deps: ProjectorDeps): Promise<void> {
-  const db = deps.db;
   const now = deps.now ?? Date.now;
   const ready: Array<{ message: Message; event: EventMessage }> = [];
 
@@ -68,21 +68,21 @@ export async function projectBatch(batch: MessageBatch<unknown>, deps: Projector
 
   const projectedAt = now();
   const all = statements(
-    db,
+    deps.db,
     ready.map((r) => r.event),
     projectedAt,
   );
   try {
-    if (all.length > 0) await db.batch(all);
+    if (all.length > 0) await deps.db.batch(all);
     for (const { message } of ready) message.ack();
     return;
   } catch {
     // Find the poison: apply each message in its own transaction.
   }
   for (const { message, event } of ready) {
-    const own = statements(db, [event], projectedAt);
+    const own = statements(deps.db, [event], projectedAt);
     try {
-      if (own.length > 0) await db.batch(own);
+      if (own.length > 0) await deps.db.batch(own);
       message.ack();
     } catch (error) {
       fail(message, "d1-failed", error);

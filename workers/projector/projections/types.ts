@@ -22,7 +22,7 @@ export function storedData(event: EventMessage): { data: string | null; dataRef:
  * One JSON parameter stays under this many characters: at most 1 MB in UTF-8, half of what D1 allows in one
  * value. A row is at most an inline state (64 KB) and its header, so every chunk holds at least one row.
  */
-const CHUNK_CHARS = 330_000;
+export const MAX_PARAMETER_CHARS = 330_000;
 
 /** The rows as JSON arrays of rows, each array small enough to bind as one parameter. */
 export function jsonChunks(rows: readonly unknown[][]): string[] {
@@ -31,7 +31,7 @@ export function jsonChunks(rows: readonly unknown[][]): string[] {
   let chars = 0;
   for (const row of rows) {
     const json = JSON.stringify(row);
-    if (current.length > 0 && chars + json.length > CHUNK_CHARS) {
+    if (current.length > 0 && chars + json.length > MAX_PARAMETER_CHARS) {
       chunks.push(`[${current.join(",")}]`);
       current = [];
       chars = 0;
