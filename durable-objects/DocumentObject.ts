@@ -1,7 +1,8 @@
 /**
  * One Durable Object per document: the single writer for its key. Every write is one RPC and one SQLite
- * transaction (state, version, event, outbox row, idempotency record, the alarm that backs the outbox up);
- * the domain decides, this class persists.
+ * transaction (the event row, which holds the state and version and is the outbox entry until the change feed
+ * confirms it; the idempotency record; the alarm that backs the outbox up); the domain decides, this class
+ * persists.
  */
 import { DurableObject } from "cloudflare:workers";
 import { indexValues, validateDocument } from "../domain/collections";
@@ -39,6 +40,7 @@ import {
   type ProjectedVersions,
   type Publisher,
   type StateStore,
+  slotsColumn,
 } from "./outbox";
 
 /** Largest history page in characters of event data, so a page of large documents stays a sane response. */
@@ -60,12 +62,12 @@ interface LoadedRow extends Record<string, SqlStorageValue> {
   tenant: string;
   collection: string;
   id: string;
+  /** The change feed holds every event up to this version; the ones above wait in the outbox. */
+  confirmed_through: number;
   version: number | null;
   data: string | null;
   created_at: number | null;
   committed_at: number | null;
-  /** The oldest outbox row: null when everything committed has reached the change feed. */
-  pending_from: number | null;
 }
 
 /** Thrown to roll back a first write that stores nothing, so that the object keeps no schema for it. */
@@ -123,7 +125,7 @@ export class DocumentObject extends DurableObject<Env> implements DocumentRpc {
     const sql = ctx.storage.sql;
     const version = schemaVersion(sql);
     if (version === 0) {
-      this.outbox.loaded(null, null);
+      this.outbox.loaded(0, 0);
       return;
     }
     if (version < SCHEMA_VERSION) ctx.storage.transactionSync(() => migrate(sql, version));
@@ -170,14 +172,21 @@ export class DocumentObject extends DurableObject<Env> implements DocumentRpc {
       alarm: number | null;
       pending: PendingRow | null;
     };
+    // A write without an Idempotency-Key to a stored document writes one row, its event: one statement, which
+    // SQLite applies whole or not at all and workerd commits with the alarm in the turn's implicit transaction.
+    // A write that stores more (the schema, the key, an idempotency record, a pruning) runs in transactionSync, so
+    // that all of it commits or none does.
+    const oneRow = !fresh && this.keyStored && claim === undefined && now < this.nextPruneAt;
     try {
-      outcome = this.ctx.storage.transactionSync(() => {
-        if (fresh) migrate(sql, 0);
-        if (!this.keyStored) this.storeKey(request.key);
-        const done = this.writeInTransaction(request, parsed, claim, now);
-        if (fresh && done.state === null && claim === undefined) throw new NothingToStore(done.result);
-        return done;
-      });
+      outcome = oneRow
+        ? this.applyWrite(request, parsed, undefined, now)
+        : this.ctx.storage.transactionSync(() => {
+            if (fresh) migrate(sql, 0);
+            if (!this.keyStored) this.storeKey(request.key);
+            const done = this.applyWrite(request, parsed, claim, now);
+            if (fresh && done.state === null && claim === undefined) throw new NothingToStore(done.result);
+            return done;
+          });
     } catch (error) {
       if (error instanceof NothingToStore) return error.result;
       throw error;
@@ -282,7 +291,11 @@ export class DocumentObject extends DurableObject<Env> implements DocumentRpc {
     return { kind: "found", events, next: more && last !== undefined ? last.version : null };
   }
 
-  private writeInTransaction(
+  /**
+   * Decides a write and stores what it commits. Runs inside transactionSync, or alone when it writes a single
+   * row (see commit): then nothing that can throw comes after the row's INSERT.
+   */
+  private applyWrite(
     request: WriteRequest,
     parsed: Exclude<ParsedWrite, MalformedBody>,
     claim: { key: string; fingerprint: string } | undefined,
@@ -320,14 +333,14 @@ export class DocumentObject extends DurableObject<Env> implements DocumentRpc {
       outcome = decision.rejection;
     } else {
       state = decision.state;
-      pending = this.persist(request, decision, now);
       const body =
         decision.serialized === null
           ? null
           : envelopeJson(request.key, state.version, decision.serialized, state.createdAt, state.updatedAt);
+      pending = this.persist(request, decision, now);
       outcome = { kind: "committed", version: state.version, created: decision.created, body };
-      // The alarm backs the immediate send up (an eviction or crash before it); set in this transaction, so a
-      // committed event always has one. While a failed send backs off, its retry alarm is already set.
+      // The alarm backs the immediate send up (an eviction or crash before it); set in the event row's commit, so
+      // a committed event always has one. While a failed send backs off, its retry alarm is already set.
       if (this.outbox.canSend(now) && (this.alarmAt === null || this.alarmAt > now + SAFETY_ALARM_MS)) {
         alarm = now + SAFETY_ALARM_MS;
         void this.ctx.storage.setAlarm(alarm);
@@ -349,7 +362,7 @@ export class DocumentObject extends DurableObject<Env> implements DocumentRpc {
     return { result: { ...outcome, replayed: false }, state, alarm, pending };
   }
 
-  /** The event (state, version, timestamps) and its outbox row; the key once, with the first commit. */
+  /** The event row (state, version, timestamps, index values), which is also its outbox entry. */
   private persist(
     request: WriteRequest,
     decision: Extract<Decision, { kind: "commit" }>,
@@ -367,10 +380,11 @@ export class DocumentObject extends DurableObject<Env> implements DocumentRpc {
       created_at: state.createdAt,
       idempotency_key: request.idempotencyKey ?? null,
       tx_id: request.txId ?? null,
+      slots: slotsColumn(indexValues(key.collection, state.data)),
     };
     sql.exec(
-      `INSERT INTO events (version, event_id, type, data, committed_at, created_at, idempotency_key, tx_id)
-       VALUES (?, ?, ?, ?, ?, ?, ?, ?)`,
+      `INSERT INTO events (version, event_id, type, data, committed_at, created_at, idempotency_key, tx_id, slots)
+       VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)`,
       event.version,
       event.event_id,
       event.type,
@@ -379,8 +393,9 @@ export class DocumentObject extends DurableObject<Env> implements DocumentRpc {
       event.created_at,
       event.idempotency_key,
       event.tx_id,
+      event.slots,
     );
-    return this.outbox.add(event, indexValues(key.collection, state.data));
+    return event;
   }
 
   private storeKey(key: DocumentKey): void {
@@ -418,12 +433,11 @@ export class DocumentObject extends DurableObject<Env> implements DocumentRpc {
   private load(): void {
     const row = this.ctx.storage.sql
       .exec<LoadedRow>(
-        `SELECT m.tenant, m.collection, m.id, e.version, e.data, e.created_at, e.committed_at,
-           (SELECT min(version) FROM outbox) AS pending_from
+        `SELECT m.tenant, m.collection, m.id, m.confirmed_through, e.version, e.data, e.created_at, e.committed_at
          FROM meta m LEFT JOIN events e ON e.version = (SELECT max(version) FROM events)`,
       )
       .toArray()[0];
-    this.outbox.loaded(row?.version ?? 0, row?.pending_from ?? null);
+    this.outbox.loaded(row?.version ?? 0, row?.confirmed_through ?? 0);
     if (row === undefined) return;
     this.key = { tenant: row.tenant, collection: row.collection, id: row.id };
     this.keyStored = true;

@@ -3,9 +3,10 @@
  * Objects, so the applied version lives in `_schema`. An object that has never committed a write has no tables at
  * all: reads and refused writes leave nothing behind, and the first write creates the schema in its transaction.
  *
- * A write touches as few tables as it can, because in an object that sees few writes every statement is prepared
- * afresh: the event row holds the state, the version and both timestamps (the newest row is the current
- * document), the outbox row names the event, and `meta` holds the key, written once.
+ * A write touches as few rows as it can, because in an object that sees few writes every statement is prepared
+ * afresh: the event row holds the state, the version, both timestamps and the index values (the newest row is
+ * the current document), and it is the outbox entry too until `meta.confirmed_through` passes it; `meta` holds
+ * the key, written once. A write without an Idempotency-Key to an existing document is one INSERT.
  */
 
 /** The current schema, which an object's first write creates. */
@@ -13,11 +14,12 @@ const CURRENT = `
   CREATE TABLE _schema (version INTEGER NOT NULL);
   CREATE TABLE meta (
     singleton INTEGER PRIMARY KEY CHECK (singleton = 1),
-    tenant TEXT NOT NULL, collection TEXT NOT NULL, id TEXT NOT NULL);
+    tenant TEXT NOT NULL, collection TEXT NOT NULL, id TEXT NOT NULL,
+    confirmed_through INTEGER NOT NULL DEFAULT 0);
   CREATE TABLE events (
     version INTEGER PRIMARY KEY, event_id TEXT NOT NULL, type TEXT NOT NULL, data TEXT,
-    committed_at INTEGER NOT NULL, created_at INTEGER NOT NULL, idempotency_key TEXT, tx_id TEXT);
-  CREATE TABLE outbox (version INTEGER PRIMARY KEY, slots TEXT);
+    committed_at INTEGER NOT NULL, created_at INTEGER NOT NULL, idempotency_key TEXT, tx_id TEXT,
+    slots TEXT);
   CREATE TABLE idempotency (
     key TEXT PRIMARY KEY, fingerprint TEXT NOT NULL, outcome TEXT NOT NULL, expires_at INTEGER NOT NULL);
   CREATE INDEX idempotency_expiry ON idempotency (expires_at);`;
@@ -44,6 +46,16 @@ const UPGRADES: readonly string[] = [
      tenant TEXT NOT NULL, collection TEXT NOT NULL, id TEXT NOT NULL);
    INSERT INTO meta SELECT 1, tenant, collection, id FROM document;
    DROP TABLE document;`,
+  // The outbox becomes the log's tail above a confirmed mark: each waiting row's index values move to its event,
+  // and the mark goes just below the oldest waiting row (an event confirmed out of order above it is sent once
+  // more, which the projector absorbs).
+  `ALTER TABLE events ADD COLUMN slots TEXT;
+   UPDATE events SET slots = (SELECT o.slots FROM outbox o WHERE o.version = events.version)
+     WHERE version IN (SELECT version FROM outbox);
+   ALTER TABLE meta ADD COLUMN confirmed_through INTEGER NOT NULL DEFAULT 0;
+   UPDATE meta SET confirmed_through =
+     coalesce((SELECT min(version) FROM outbox) - 1, (SELECT max(version) FROM events), 0);
+   DROP TABLE outbox;`,
 ];
 
 /** Version 1, as the first release created it: kept to test UPGRADES against. */
@@ -79,13 +91,13 @@ export function schemaVersion(sql: SqlStorage): number {
  * Brings the database from version `from` (0: no schema) to SCHEMA_VERSION. Call inside a transaction
  * (transactionSync): the steps and the version record commit together with whatever else it writes, or not at all.
  */
-export function migrate(sql: SqlStorage, from: number): void {
-  if (from === SCHEMA_VERSION) return;
+export function migrate(sql: SqlStorage, from: number, to = SCHEMA_VERSION): void {
+  if (from === to) return;
   if (from === 0) {
     sql.exec(CURRENT);
     sql.exec("INSERT INTO _schema (version) VALUES (?)", SCHEMA_VERSION);
     return;
   }
-  for (let version = from; version < SCHEMA_VERSION; version++) sql.exec(UPGRADES[version - 1] ?? "");
-  sql.exec("UPDATE _schema SET version = ?", SCHEMA_VERSION);
+  for (let version = from; version < to; version++) sql.exec(UPGRADES[version - 1] ?? "");
+  sql.exec("UPDATE _schema SET version = ?", to);
 }

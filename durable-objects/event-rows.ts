@@ -12,7 +12,13 @@ export interface EventRow extends Record<string, SqlStorageValue> {
   created_at: number;
   idempotency_key: string | null;
   tx_id: string | null;
+  /** The index values computed at commit, as JSON (null: none): the projector's index slots for this state. */
+  slots: string | null;
 }
+
+/** An event row's columns, in the order a SELECT names them. */
+export const EVENT_COLUMNS =
+  "version, event_id, type, data, committed_at, created_at, idempotency_key, tx_id, slots";
 
 /** The fields every event shares, from its row (the object holds one document, so the key comes from outside). */
 export function eventHeader(key: DocumentKey, row: EventRow) {

@@ -1,12 +1,15 @@
 /**
  * A document object's outbox: committed events wait here until the read model has them.
  *
- * A row is written in the same transaction as its event and deleted only once the change feed in D1 holds the
- * event, so even a queue that loses what it accepted (Miniflare's does on a restart) loses no event: a row the
- * feed still lacks CONFIRM_AFTER_MS after its send is sent again, with backoff, forever. Which rows were sent is
- * kept in memory: it spares a second SQLite commit per write, and forgetting it (an eviction, a crash) only
- * means sending those rows again, which the projector absorbs. A failed send backs off exponentially; until the
- * backoff ends, writes leave the retry to the alarm. Large states are stored in R2 once and travel by reference.
+ * The outbox is the tail of the object's event log: every event above `meta.confirmed_through`, the version
+ * through which the change feed in D1 holds every event. The event row is the outbox entry, so a write stores one
+ * row, not two, and confirming a run of events is one UPDATE, not a DELETE per row. Even a queue that loses what
+ * it accepted (Miniflare's does on a restart) loses no event: an event the feed still lacks CONFIRM_AFTER_MS
+ * after its send is sent again, with backoff, forever. Which events were sent, and which above the mark were
+ * confirmed, is kept in memory: it spares a second SQLite commit per write, and forgetting it (an eviction, a
+ * crash) only means sending those events again, which the projector absorbs. A failed send backs off
+ * exponentially; until the backoff ends, writes leave the retry to the alarm. Large states are stored in R2 once
+ * and travel by reference.
  */
 import {
   type EventMessage,
@@ -18,15 +21,19 @@ import {
 } from "../domain/event-message";
 import type { DocumentKey } from "../domain/keys";
 import { withTimeout } from "../workers/timeout";
-import { type EventRow, eventHeader } from "./event-rows";
+import { EVENT_COLUMNS, type EventRow, eventHeader } from "./event-rows";
 
 export type Publisher = (batch: readonly EventMessage[]) => Promise<void>;
 export type StateStore = (key: string, json: string) => Promise<void>;
 /** The versions of this document the change feed holds, among `versions`. */
 export type ProjectedVersions = (key: DocumentKey, versions: readonly number[]) => Promise<Set<number>>;
 
-export interface PendingRow extends EventRow {
-  slots: string | null;
+/** An event as the outbox sends it: its row in the log, which carries the index values computed at commit. */
+export type PendingRow = EventRow;
+
+/** The `slots` column of an event row: the index values as JSON, null when the document has none. */
+export function slotsColumn(slots: IndexSlots): string | null {
+  return slots.every((s) => s === null) ? null : JSON.stringify(slots);
 }
 
 /** One flush pass reads at most this many rows, or this many characters of state, whichever comes first. */
@@ -46,9 +53,9 @@ export const CONFIRM_POLL_MS = 4_000;
 const MAX_CONFIRM_POLL_MS = 60_000;
 
 export interface OutboxStatus {
-  /** Rows not handed to the queue in this incarnation of the object (after a restart: every row). */
+  /** Events not handed to the queue in this incarnation of the object (after a restart: every unconfirmed one). */
   readonly unsent: number;
-  /** Rows the queue accepted that the change feed has not confirmed yet. */
+  /** Events the queue accepted that the change feed has not confirmed yet. */
   readonly unconfirmed: number;
   /** Consecutive failed sends; 0 once one succeeds. */
   readonly failures: number;
@@ -59,9 +66,13 @@ export interface OutboxStatus {
 export class Outbox {
   private flushing: Promise<boolean> | null = null;
   private again = false;
-  /** Sends go in version order: every row at or above this version is unsent. */
-  private unsentFrom = 0;
-  /** Rows below unsentFrom that the change feed lacked: sent again on the next flush. */
+  /** The change feed holds every event up to this version (meta.confirmed_through). */
+  private confirmedThrough = 0;
+  /** Events above confirmedThrough that the change feed holds, while an older one is still missing. */
+  private readonly confirmedAbove = new Set<number>();
+  /** Sends go in version order: every event at or above this version is unsent. */
+  private unsentFrom = 1;
+  /** Events below unsentFrom that the change feed lacked: sent again on the next flush. */
   private readonly resend = new Set<number>();
   private readonly sentAt = new Map<number, number>();
   private readonly resends = new Map<number, number>();
@@ -75,7 +86,7 @@ export class Outbox {
    */
   private recent: PendingRow[] = [];
   private recentChars = 0;
-  /** The newest version committed (0: none); rows up to it may wait in the outbox. */
+  /** The newest version committed (0: none); events up to it may wait in the outbox. */
   private latest = 0;
   private idlePolls = 0;
 
@@ -88,14 +99,7 @@ export class Outbox {
     private readonly timeoutMs: () => number,
   ) {}
 
-  /** Records a committed event's outbox row, inside the write's transaction; returns the row to enqueue. */
-  add(event: EventRow, slots: IndexSlots): PendingRow {
-    const json = slots.every((s) => s === null) ? null : JSON.stringify(slots);
-    this.storage.sql.exec("INSERT INTO outbox (version, slots) VALUES (?, ?)", event.version, json);
-    return { ...event, slots: json };
-  }
-
-  /** After the write's transaction committed: the row is pending from now on. */
+  /** After the write committed its event row: the event is pending from now on. */
   committed(row: PendingRow): void {
     this.latest = Math.max(this.latest, row.version);
     const last = this.recent.at(-1);
@@ -108,13 +112,14 @@ export class Outbox {
   }
 
   /**
-   * What the object found in storage: its newest version and its oldest outbox row (null: none). Rows left from
-   * an earlier incarnation count as unsent (whether they were sent is not known); an empty outbox means the
-   * next flush sends from memory, reading nothing.
+   * What the object found in storage: its newest version and the version through which the change feed is
+   * confirmed. Events left above the mark by an earlier incarnation count as unsent (whether they were sent is
+   * not known); none left means the next flush sends from memory, reading nothing.
    */
-  loaded(latest: number | null, oldestPending: number | null): void {
-    this.latest = latest ?? 0;
-    this.unsentFrom = oldestPending ?? this.latest + 1;
+  loaded(latest: number, confirmedThrough: number): void {
+    this.latest = latest;
+    this.confirmedThrough = confirmedThrough;
+    this.unsentFrom = confirmedThrough + 1;
   }
 
   private forgetRecent(): void {
@@ -132,19 +137,15 @@ export class Outbox {
     return now + Math.min(MAX_CONFIRM_POLL_MS, CONFIRM_POLL_MS * 2 ** this.idlePolls);
   }
 
+  /** Known without reading storage: versions are gap-free, so the counts follow from the marks. */
   status(): OutboxStatus {
-    const { total, unsent } = this.storage.sql
-      .exec<{ total: number; unsent: number }>(
-        "SELECT count(*) AS total, count(*) FILTER (WHERE version >= ?) AS unsent FROM outbox",
-        this.unsentFrom,
-      )
-      .one();
-    return {
-      unsent: unsent + this.resend.size,
-      unconfirmed: total - unsent - this.resend.size,
-      failures: this.failures,
-      retryAt: this.retryAt,
-    };
+    const waiting = this.latest - this.confirmedThrough - this.confirmedAbove.size;
+    const unsent = Math.max(0, this.latest - this.unsentFrom + 1) + this.resend.size;
+    return { unsent, unconfirmed: waiting - unsent, failures: this.failures, retryAt: this.retryAt };
+  }
+
+  private isConfirmed(version: number): boolean {
+    return version <= this.confirmedThrough || this.confirmedAbove.has(version);
   }
 
   /** Whether a send may be tried now: not while a failed one is backing off. */
@@ -174,20 +175,15 @@ export class Outbox {
   }
 
   /**
-   * Deletes the sent rows whose events the change feed holds, and marks for sending again those it still lacks
-   * CONFIRM_AFTER_MS after their send (doubling with each resend, never giving up: an event stays until the read
-   * model has it). Returns how many are to be sent again.
+   * Asks the change feed which sent events it holds, moves the confirmed mark over every unbroken run of them,
+   * and marks for sending again those it still lacks CONFIRM_AFTER_MS after their send (doubling with each
+   * resend, never giving up: an event stays until the read model has it). Returns how many are to be sent again.
    */
   async confirm(key: DocumentKey, projected: ProjectedVersions, now: number): Promise<number> {
-    const sent = this.storage.sql
-      .exec<{ version: number }>(
-        "SELECT version FROM outbox WHERE version < ? ORDER BY version LIMIT ?",
-        this.unsentFrom,
-        PASS_ROWS,
-      )
-      .toArray()
-      .map((r) => r.version)
-      .filter((v) => !this.resend.has(v));
+    const sent: number[] = [];
+    for (let v = this.confirmedThrough + 1; v < this.unsentFrom && sent.length < PASS_ROWS; v++) {
+      if (!this.resend.has(v) && !this.confirmedAbove.has(v)) sent.push(v);
+    }
     if (sent.length === 0) return 0;
     const found = await projected(key, sent);
     const confirmed = sent.filter((v) => found.has(v));
@@ -197,18 +193,22 @@ export class Outbox {
       const wait = CONFIRM_AFTER_MS * 2 ** Math.min(this.resends.get(v) ?? 0, MAX_RESEND_DOUBLINGS);
       return (this.sentAt.get(v) ?? 0) <= now - wait;
     });
-    // Rows may have gone meanwhile (another confirmation): deleting twice is harmless.
-    for (let i = 0; i < confirmed.length; i += 90) {
-      const chunk = confirmed.slice(i, i + 90);
-      this.storage.sql.exec(
-        `DELETE FROM outbox WHERE version IN (${chunk.map(() => "?").join(",")})`,
-        ...chunk,
-      );
-    }
     for (const v of confirmed) {
+      this.confirmedAbove.add(v);
       this.sentAt.delete(v);
       this.resends.delete(v);
       this.stored.delete(v);
+    }
+    let through = this.confirmedThrough;
+    while (this.confirmedAbove.delete(through + 1)) through++;
+    if (through > this.confirmedThrough) {
+      // The mark only moves forward, whatever ran meanwhile.
+      this.storage.sql.exec(
+        "UPDATE meta SET confirmed_through = ? WHERE confirmed_through < ?",
+        through,
+        through,
+      );
+      this.confirmedThrough = through;
     }
     for (const v of lost) {
       this.resend.add(v);
@@ -239,26 +239,25 @@ export class Outbox {
     return true;
   }
 
-  /** The next rows to send, in version order: those to send again first, then the unsent ones. */
+  /** The next events to send, in version order: those to send again first, then the unsent ones. */
   private nextPass(): PendingRow[] {
+    // An event to send again that the change feed confirmed meanwhile is not sent.
+    for (const v of this.resend) if (this.isConfirmed(v)) this.resend.delete(v);
     if (!this.hasUnsent()) return [];
     if (this.resend.size === 0 && this.recent[0]?.version === this.unsentFrom) {
       // Everything unsent is in memory: what the writes since the last send committed.
       return [...this.recent];
     }
-    const columns = `o.version, o.slots, e.event_id, e.type, e.data, e.committed_at, e.created_at,
-                     e.idempotency_key, e.tx_id`;
     const again = [...this.resend].slice(0, 90);
     const cursor =
       again.length > 0
         ? this.storage.sql.exec<PendingRow>(
-            `SELECT ${columns} FROM outbox o JOIN events e ON e.version = o.version
-             WHERE o.version IN (${again.map(() => "?").join(",")}) ORDER BY o.version`,
+            `SELECT ${EVENT_COLUMNS} FROM events WHERE version IN (${again.map(() => "?").join(",")})
+             ORDER BY version`,
             ...again,
           )
         : this.storage.sql.exec<PendingRow>(
-            `SELECT ${columns} FROM outbox o JOIN events e ON e.version = o.version
-             WHERE o.version >= ? ORDER BY o.version LIMIT ?`,
+            `SELECT ${EVENT_COLUMNS} FROM events WHERE version >= ? ORDER BY version LIMIT ?`,
             this.unsentFrom,
             PASS_ROWS,
           );
@@ -269,8 +268,6 @@ export class Outbox {
       chars += row.data?.length ?? 0;
       rows.push(row);
     }
-    // A row to send again that is no longer in the outbox was confirmed meanwhile.
-    for (const v of again) if (!rows.some((r) => r.version === v)) this.resend.delete(v);
     return rows;
   }
 

@@ -1,11 +1,11 @@
-import { abortAllDurableObjects, runInDurableObject } from "cloudflare:test";
+import { abortAllDurableObjects, runDurableObjectAlarm, runInDurableObject } from "cloudflare:test";
 import { env } from "cloudflare:workers";
 import { describe, expect, it } from "vitest";
 import { objectName } from "../../domain/keys";
 import type { DocumentObject } from "../../durable-objects/DocumentObject";
 import { migrate, SCHEMA_VERSION, schemaVersion, VERSION_1 } from "../../durable-objects/document-schema";
 import { documentStub } from "../../workers/documents-client";
-import { get, send, uniqueId } from "../helpers";
+import { eventually, get, send, uniqueId } from "../helpers";
 import { requestFor } from "../write-requests";
 
 function stubFor(id: string): DurableObjectStub<DocumentObject> {
@@ -59,7 +59,7 @@ describe("document object schema", () => {
       return shape(state.storage.sql);
     });
     expect(upgraded).toEqual(created);
-    expect(created.columns.map((t) => t.table)).toEqual(["events", "idempotency", "meta", "outbox"]);
+    expect(created.columns.map((t) => t.table)).toEqual(["events", "idempotency", "meta"]);
   });
 
   it("keeps documents written before an upgrade readable and writable after it", async () => {
@@ -85,6 +85,60 @@ describe("document object schema", () => {
       kind: "committed",
       version: 2,
     });
+  });
+
+  it("turns an outbox left by version 3 into the log's tail: what waited is sent with its index values, nothing else", async () => {
+    const id = uniqueId("v3");
+    const key = { tenant: "default", collection: "todos", id };
+    // A fresh stub for each call: one made before abortAllDurableObjects() stays broken after it.
+    const raw = () => env.DOCUMENTS.get(env.DOCUMENTS.idFromName(objectName(key)));
+    await runInDurableObject(raw(), async (_instance, state) => {
+      const sql = state.storage.sql;
+      sql.exec(VERSION_1);
+      state.storage.transactionSync(() => migrate(sql, 1, 3));
+      sql.exec("INSERT INTO meta VALUES (1, 'default', 'todos', ?)", id);
+      for (let v = 1; v <= 3; v++) {
+        sql.exec(
+          "INSERT INTO events VALUES (?, ?, 'put', ?, 1700000000000, 1700000000000, NULL, NULL)",
+          v,
+          `e${v}`,
+          JSON.stringify({ title: `t${v}`, status: "open" }),
+        );
+      }
+      // Version 1 reached the change feed (its row went); 2 and 3 wait, with the index values of their commit.
+      sql.exec(`INSERT INTO outbox VALUES (2, '["doing",null,null,null]'), (3, '["done",null,null,null]')`);
+      // The alarm their writes set, which runs after the upgrade.
+      await state.storage.setAlarm(Date.now() + 60_000);
+    });
+    // A fresh instance (as after a deploy) migrates in its constructor.
+    await abortAllDurableObjects();
+    const upgraded = await runInDurableObject(raw(), (instance, state) => ({
+      schema: schemaVersion(state.storage.sql),
+      mark: state.storage.sql.exec("SELECT confirmed_through FROM meta").one().confirmed_through,
+      slots: state.storage.sql
+        .exec("SELECT version, slots FROM events ORDER BY version")
+        .toArray()
+        .map((r) => r.slots),
+      status: instance.outboxStatus(),
+    }));
+    expect(upgraded).toMatchObject({
+      schema: SCHEMA_VERSION,
+      mark: 1,
+      slots: [null, '["doing",null,null,null]', '["done",null,null,null]'],
+      status: { unsent: 2, unconfirmed: 0 },
+    });
+    expect(await runDurableObjectAlarm(raw())).toBe(true);
+    await eventually(async () => {
+      const row = await env.DB.prepare("SELECT version, k0 FROM documents WHERE id = ?")
+        .bind(id)
+        .first<{ version: number; k0: string }>();
+      // The index value came from the outbox row, not from the state (which says "open").
+      expect(row).toEqual({ version: 3, k0: "done" });
+    });
+    const feed = await env.DB.prepare("SELECT version FROM changes WHERE id = ? ORDER BY version")
+      .bind(id)
+      .all<{ version: number }>();
+    expect(feed.results.map((r) => r.version)).toEqual([2, 3]);
   });
 
   it("leaves no storage behind for strong reads and refused writes of a document that never existed", async () => {
@@ -116,6 +170,6 @@ describe("document object schema", () => {
       (await send(path, { method: "PUT", headers: { "content-type": "application/json" }, body: "{}" }))
         .status,
     ).toBe(201);
-    expect((await userTables(id)).sort()).toEqual(["_schema", "events", "idempotency", "meta", "outbox"]);
+    expect((await userTables(id)).sort()).toEqual(["_schema", "events", "idempotency", "meta"]);
   });
 });
