@@ -62,8 +62,10 @@ interface LoadedRow extends Record<string, SqlStorageValue> {
   tenant: string;
   collection: string;
   id: string;
-  /** The change feed holds every event up to this version; the ones above wait in the outbox. */
+  /** The change feed holds every event up to this version (but the holes); the ones above wait in the outbox. */
   confirmed_through: number;
+  /** 1 when some events below the mark still wait for the change feed (table holes). */
+  has_holes: number;
   version: number | null;
   data: string | null;
   created_at: number | null;
@@ -83,15 +85,23 @@ export class DocumentObject extends DurableObject<Env> implements DocumentRpc {
   storeState: StateStore = async (key, json) => {
     await this.env.ARCHIVE.put(key, json, { httpMetadata: { contentType: "application/json" } });
   };
-  /** Which of these versions the change feed holds: how the outbox learns its events arrived. */
+  /**
+   * Which of these versions the change feed holds: how the outbox learns its events arrived. A run is one range
+   * query; scattered versions (holes) are asked for by list, so that no query spans the whole history.
+   */
   projected: ProjectedVersions = async (key, versions) => {
+    const lo = Math.min(...versions);
+    const hi = Math.max(...versions);
+    const range = hi - lo < 2 * versions.length;
     const { results } = await this.env.DB.prepare(
-      "SELECT version FROM changes WHERE tenant = ? AND collection = ? AND id = ? AND version BETWEEN ? AND ?",
+      `SELECT version FROM changes WHERE tenant = ?1 AND collection = ?2 AND id = ?3
+       AND ${range ? "version BETWEEN ?4 AND ?5" : "version IN (SELECT value FROM json_each(?4))"}`,
     )
-      .bind(key.tenant, key.collection, key.id, Math.min(...versions), Math.max(...versions))
+      .bind(key.tenant, key.collection, key.id, ...(range ? [lo, hi] : [JSON.stringify(versions)]))
       .all<{ version: number }>();
     return new Set(results.map((r) => r.version));
   };
+
   /** How long a queue send or R2 upload may take before the outbox counts it as failed. */
   sendTimeoutMs = 10_000;
   private readonly outbox = new Outbox(
@@ -433,11 +443,19 @@ export class DocumentObject extends DurableObject<Env> implements DocumentRpc {
   private load(): void {
     const row = this.ctx.storage.sql
       .exec<LoadedRow>(
-        `SELECT m.tenant, m.collection, m.id, m.confirmed_through, e.version, e.data, e.created_at, e.committed_at
+        `SELECT m.tenant, m.collection, m.id, m.confirmed_through, EXISTS (SELECT 1 FROM holes) AS has_holes,
+           e.version, e.data, e.created_at, e.committed_at
          FROM meta m LEFT JOIN events e ON e.version = (SELECT max(version) FROM events)`,
       )
       .toArray()[0];
-    this.outbox.loaded(row?.version ?? 0, row?.confirmed_through ?? 0);
+    const holes =
+      row?.has_holes === 1
+        ? this.ctx.storage.sql
+            .exec<{ version: number }>("SELECT version FROM holes ORDER BY version")
+            .toArray()
+            .map((r) => r.version)
+        : [];
+    this.outbox.loaded(row?.version ?? 0, row?.confirmed_through ?? 0, holes);
     if (row === undefined) return;
     this.key = { tenant: row.tenant, collection: row.collection, id: row.id };
     this.keyStored = true;

@@ -5,8 +5,9 @@
  *
  * A write touches as few rows as it can, because in an object that sees few writes every statement is prepared
  * afresh: the event row holds the state, the version, both timestamps and the index values (the newest row is
- * the current document), and it is the outbox entry too until `meta.confirmed_through` passes it; `meta` holds
- * the key, written once. A write without an Idempotency-Key to an existing document is one INSERT.
+ * the current document), and it is the outbox entry too until `meta.confirmed_through` passes it (`holes` lists
+ * the few events the mark passed that the change feed still lacks); `meta` holds the key, written once. A write
+ * without an Idempotency-Key to an existing document is one INSERT.
  */
 
 /** The current schema, which an object's first write creates. */
@@ -20,6 +21,7 @@ const CURRENT = `
     version INTEGER PRIMARY KEY, event_id TEXT NOT NULL, type TEXT NOT NULL, data TEXT,
     committed_at INTEGER NOT NULL, created_at INTEGER NOT NULL, idempotency_key TEXT, tx_id TEXT,
     slots TEXT);
+  CREATE TABLE holes (version INTEGER PRIMARY KEY);
   CREATE TABLE idempotency (
     key TEXT PRIMARY KEY, fingerprint TEXT NOT NULL, outcome TEXT NOT NULL, expires_at INTEGER NOT NULL);
   CREATE INDEX idempotency_expiry ON idempotency (expires_at);`;
@@ -55,7 +57,8 @@ const UPGRADES: readonly string[] = [
    ALTER TABLE meta ADD COLUMN confirmed_through INTEGER NOT NULL DEFAULT 0;
    UPDATE meta SET confirmed_through =
      coalesce((SELECT min(version) FROM outbox) - 1, (SELECT max(version) FROM events), 0);
-   DROP TABLE outbox;`,
+   DROP TABLE outbox;
+   CREATE TABLE holes (version INTEGER PRIMARY KEY);`,
 ];
 
 /** Version 1, as the first release created it: kept to test UPGRADES against. */

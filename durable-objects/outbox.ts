@@ -2,8 +2,11 @@
  * A document object's outbox: committed events wait here until the read model has them.
  *
  * The outbox is the tail of the object's event log: every event above `meta.confirmed_through`, the version
- * through which the change feed in D1 holds every event. The event row is the outbox entry, so a write stores one
- * row, not two, and confirming a run of events is one UPDATE, not a DELETE per row. Even a queue that loses what
+ * through which the change feed in D1 holds every event, plus the `holes` below it. The event row is the outbox
+ * entry, so a write stores one row, not two, and confirming a run of events is one UPDATE, not a DELETE per row.
+ * An event the feed is found to lack does not hold the mark back: the mark passes it and it waits as a hole (one
+ * row), so one poisoned event cannot make everything after it wait in memory or go again after a restart. Even a
+ * queue that loses what
  * it accepted (Miniflare's does on a restart) loses no event: an event the feed still lacks CONFIRM_AFTER_MS
  * after its send is sent again, with backoff, forever. Which events were sent, and which above the mark were
  * confirmed, is kept in memory: it spares a second SQLite commit per write, and forgetting it (an eviction, a
@@ -66,8 +69,10 @@ export interface OutboxStatus {
 export class Outbox {
   private flushing: Promise<boolean> | null = null;
   private again = false;
-  /** The change feed holds every event up to this version (meta.confirmed_through). */
+  /** The change feed holds every event up to this version (meta.confirmed_through), except the holes. */
   private confirmedThrough = 0;
+  /** Events at or below confirmedThrough that the change feed lacked when the mark passed them (table holes). */
+  private readonly holes = new Set<number>();
   /** Events above confirmedThrough that the change feed holds, while an older one is still missing. */
   private readonly confirmedAbove = new Set<number>();
   /** Sends go in version order: every event at or above this version is unsent. */
@@ -116,10 +121,14 @@ export class Outbox {
    * confirmed. Events left above the mark by an earlier incarnation count as unsent (whether they were sent is
    * not known); none left means the next flush sends from memory, reading nothing.
    */
-  loaded(latest: number, confirmedThrough: number): void {
+  loaded(latest: number, confirmedThrough: number, holes: readonly number[] = []): void {
     this.latest = latest;
     this.confirmedThrough = confirmedThrough;
     this.unsentFrom = confirmedThrough + 1;
+    for (const v of holes) {
+      this.holes.add(v);
+      this.resend.add(v);
+    }
   }
 
   private forgetRecent(): void {
@@ -139,13 +148,13 @@ export class Outbox {
 
   /** Known without reading storage: versions are gap-free, so the counts follow from the marks. */
   status(): OutboxStatus {
-    const waiting = this.latest - this.confirmedThrough - this.confirmedAbove.size;
+    const waiting = this.latest - this.confirmedThrough - this.confirmedAbove.size + this.holes.size;
     const unsent = Math.max(0, this.latest - this.unsentFrom + 1) + this.resend.size;
     return { unsent, unconfirmed: waiting - unsent, failures: this.failures, retryAt: this.retryAt };
   }
 
   private isConfirmed(version: number): boolean {
-    return version <= this.confirmedThrough || this.confirmedAbove.has(version);
+    return (version <= this.confirmedThrough && !this.holes.has(version)) || this.confirmedAbove.has(version);
   }
 
   /** Whether a send may be tried now: not while a failed one is backing off. */
@@ -175,17 +184,28 @@ export class Outbox {
   }
 
   /**
-   * Asks the change feed which sent events it holds, moves the confirmed mark over every unbroken run of them,
-   * and marks for sending again those it still lacks CONFIRM_AFTER_MS after their send (doubling with each
-   * resend, never giving up: an event stays until the read model has it). Returns how many are to be sent again.
+   * Asks the change feed which sent events it holds and marks for sending again those it still lacks
+   * CONFIRM_AFTER_MS after their send (doubling with each resend, never giving up: an event stays until the read
+   * model has it). The mark moves over every confirmed run and over the events found missing, which become holes.
+   * Returns how many are to be sent again.
    */
   async confirm(key: DocumentKey, projected: ProjectedVersions, now: number): Promise<number> {
-    const sent: number[] = [];
-    for (let v = this.confirmedThrough + 1; v < this.unsentFrom && sent.length < PASS_ROWS; v++) {
-      if (!this.resend.has(v) && !this.confirmedAbove.has(v)) sent.push(v);
+    const holes = [...this.holes].filter((v) => !this.resend.has(v)).slice(0, PASS_ROWS);
+    const above: number[] = [];
+    for (
+      let v = this.confirmedThrough + 1;
+      v < this.unsentFrom && holes.length + above.length < PASS_ROWS;
+      v++
+    ) {
+      if (!this.resend.has(v) && !this.confirmedAbove.has(v)) above.push(v);
     }
+    const sent = [...holes, ...above];
     if (sent.length === 0) return 0;
-    const found = await projected(key, sent);
+    // Holes lie below the run, maybe far below: asked about apart, so that one query spans neither.
+    const found = new Set<number>();
+    for (const versions of [holes, above]) {
+      if (versions.length > 0) for (const v of await projected(key, versions)) found.add(v);
+    }
     const confirmed = sent.filter((v) => found.has(v));
     this.idlePolls = confirmed.length > 0 ? 0 : Math.min(this.idlePolls + 1, 8);
     const lost = sent.filter((v) => {
@@ -193,27 +213,19 @@ export class Outbox {
       const wait = CONFIRM_AFTER_MS * 2 ** Math.min(this.resends.get(v) ?? 0, MAX_RESEND_DOUBLINGS);
       return (this.sentAt.get(v) ?? 0) <= now - wait;
     });
+    const filled: number[] = [];
     for (const v of confirmed) {
-      this.confirmedAbove.add(v);
+      if (this.holes.delete(v)) filled.push(v);
+      else this.confirmedAbove.add(v);
       this.sentAt.delete(v);
       this.resends.delete(v);
       this.stored.delete(v);
-    }
-    let through = this.confirmedThrough;
-    while (this.confirmedAbove.delete(through + 1)) through++;
-    if (through > this.confirmedThrough) {
-      // The mark only moves forward, whatever ran meanwhile.
-      this.storage.sql.exec(
-        "UPDATE meta SET confirmed_through = ? WHERE confirmed_through < ?",
-        through,
-        through,
-      );
-      this.confirmedThrough = through;
     }
     for (const v of lost) {
       this.resend.add(v);
       this.resends.set(v, (this.resends.get(v) ?? 0) + 1);
     }
+    this.advance(filled);
     if (lost.length > 0) {
       console.warn(
         JSON.stringify({
@@ -225,6 +237,37 @@ export class Outbox {
       );
     }
     return lost.length;
+  }
+
+  /**
+   * Moves the mark over the confirmed events just above it and over those found missing (sent again at least
+   * once), which become holes; stores that, and the holes confirmed meanwhile (`filled`), in this turn's commit.
+   */
+  private advance(filled: readonly number[]): void {
+    let through = this.confirmedThrough;
+    const opened: number[] = [];
+    for (;;) {
+      const v = through + 1;
+      if (this.confirmedAbove.delete(v)) through = v;
+      else if (v < this.unsentFrom && (this.resends.get(v) ?? 0) > 0) {
+        opened.push(v);
+        this.holes.add(v);
+        through = v;
+      } else break;
+    }
+    const sql = this.storage.sql;
+    if (filled.length > 0)
+      sql.exec("DELETE FROM holes WHERE version IN (SELECT value FROM json_each(?))", JSON.stringify(filled));
+    if (opened.length > 0)
+      sql.exec(
+        "INSERT OR IGNORE INTO holes (version) SELECT value FROM json_each(?)",
+        JSON.stringify(opened),
+      );
+    if (through > this.confirmedThrough) {
+      // The mark only moves forward, whatever ran meanwhile.
+      sql.exec("UPDATE meta SET confirmed_through = ? WHERE confirmed_through < ?", through, through);
+      this.confirmedThrough = through;
+    }
   }
 
   private async drain(key: DocumentKey): Promise<boolean> {

@@ -52,7 +52,8 @@ function readTables(key: DocumentKey): Promise<Stored> {
         .toArray(),
       outbox: sql
         .exec<{ version: number }>(
-          "SELECT version FROM events WHERE version > (SELECT confirmed_through FROM meta) ORDER BY version",
+          `SELECT version FROM events WHERE version > (SELECT confirmed_through FROM meta)
+         UNION SELECT version FROM holes ORDER BY version`,
         )
         .toArray()
         .map((r) => r.version),
@@ -159,7 +160,9 @@ describe("DocumentObject", () => {
           }
           if (model === null) {
             // Nothing committed: no schema at all, unless a refusal had to be remembered under a key.
-            expect(stored.tables).toEqual(firstUse.size === 0 ? [] : ["events", "idempotency", "meta"]);
+            expect(stored.tables).toEqual(
+              firstUse.size === 0 ? [] : ["events", "holes", "idempotency", "meta"],
+            );
             return;
           }
           expect(stored.meta).toEqual([{ singleton: 1, ...key, confirmed_through: 0 }]);

@@ -59,7 +59,7 @@ describe("document object schema", () => {
       return shape(state.storage.sql);
     });
     expect(upgraded).toEqual(created);
-    expect(created.columns.map((t) => t.table)).toEqual(["events", "idempotency", "meta"]);
+    expect(created.columns.map((t) => t.table)).toEqual(["events", "holes", "idempotency", "meta"]);
   });
 
   it("keeps documents written before an upgrade readable and writable after it", async () => {
@@ -170,6 +170,6 @@ describe("document object schema", () => {
       (await send(path, { method: "PUT", headers: { "content-type": "application/json" }, body: "{}" }))
         .status,
     ).toBe(201);
-    expect((await userTables(id)).sort()).toEqual(["_schema", "events", "idempotency", "meta"]);
+    expect((await userTables(id)).sort()).toEqual(["_schema", "events", "holes", "idempotency", "meta"]);
   });
 });
