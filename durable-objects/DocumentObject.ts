@@ -347,14 +347,15 @@ export class DocumentObject extends DurableObject<Env> implements DocumentRpc {
         decision.serialized === null
           ? null
           : envelopeJson(request.key, state.version, decision.serialized, state.createdAt, state.updatedAt);
-      pending = this.persist(request, decision, now);
-      outcome = { kind: "committed", version: state.version, created: decision.created, body };
       // The alarm backs the immediate send up (an eviction or crash before it); set in the event row's commit, so
-      // a committed event always has one. While a failed send backs off, its retry alarm is already set.
+      // a committed event always has one. While a failed send backs off, its retry alarm is already set. It is set
+      // before the row, so that nothing that could throw follows the INSERT (an alarm with nothing to do is harmless).
       if (this.outbox.canSend(now) && (this.alarmAt === null || this.alarmAt > now + SAFETY_ALARM_MS)) {
         alarm = now + SAFETY_ALARM_MS;
         void this.ctx.storage.setAlarm(alarm);
       }
+      pending = this.persist(request, decision, now);
+      outcome = { kind: "committed", version: state.version, created: decision.created, body };
     }
     if (claim !== undefined) {
       const stored: StoredOutcome =

@@ -190,7 +190,17 @@ export class Outbox {
    * Returns how many are to be sent again.
    */
   async confirm(key: DocumentKey, projected: ProjectedVersions, now: number): Promise<number> {
-    const holes = [...this.holes].filter((v) => !this.resend.has(v)).slice(0, PASS_ROWS);
+    // At most half a pass goes to holes, taken in turn (each asked moves to the back), so that many holes can
+    // neither starve the events above the mark nor leave some holes never asked about.
+    const holes: number[] = [];
+    for (const v of this.holes) {
+      if (holes.length === PASS_ROWS / 2) break;
+      if (!this.resend.has(v)) holes.push(v);
+    }
+    for (const v of holes) {
+      this.holes.delete(v);
+      this.holes.add(v);
+    }
     const above: number[] = [];
     for (
       let v = this.confirmedThrough + 1;

@@ -141,6 +141,34 @@ describe("document object schema", () => {
     expect(feed.results.map((r) => r.version)).toEqual([2, 3]);
   });
 
+  it("puts the mark of a version 3 object whose outbox is empty at its newest event, and sends nothing", async () => {
+    const id = uniqueId("v3-empty");
+    const key = { tenant: "default", collection: "todos", id };
+    const raw = () => env.DOCUMENTS.get(env.DOCUMENTS.idFromName(objectName(key)));
+    await runInDurableObject(raw(), (_instance, state) => {
+      const sql = state.storage.sql;
+      sql.exec(VERSION_1);
+      state.storage.transactionSync(() => migrate(sql, 1, 3));
+      sql.exec("INSERT INTO meta VALUES (1, 'default', 'todos', ?)", id);
+      for (let v = 1; v <= 2; v++) {
+        sql.exec(
+          "INSERT INTO events VALUES (?, ?, 'put', '{\"title\":\"t\"}', 1700000000000, 1700000000000, NULL, NULL)",
+          v,
+          `e${v}`,
+        );
+      }
+    });
+    await abortAllDurableObjects();
+    const upgraded = await runInDurableObject(raw(), (instance, state) => ({
+      mark: state.storage.sql.exec("SELECT confirmed_through FROM meta").one().confirmed_through,
+      status: instance.outboxStatus(),
+    }));
+    expect(upgraded).toEqual({
+      mark: 2,
+      status: { unsent: 0, unconfirmed: 0, failures: 0, retryAt: null },
+    });
+  });
+
   it("leaves no storage behind for strong reads and refused writes of a document that never existed", async () => {
     const id = uniqueId("probe");
     const path = `/v1/schema/${id}`;

@@ -3,7 +3,9 @@ import { env } from "cloudflare:workers";
 import { describe, expect, it } from "vitest";
 import { objectName } from "../../domain/keys";
 import type { DocumentObject } from "../../durable-objects/DocumentObject";
+import { documentStub } from "../../workers/documents-client";
 import { eventually, get, getEventual, put, uniqueId } from "../helpers";
+import { requestFor } from "../write-requests";
 
 const collection = "outbox";
 const path = (id: string) => `/v1/${collection}/${encodeURIComponent(id)}`;
@@ -190,12 +192,12 @@ describe("outbox", () => {
     await runInDurableObject(stubFor(id), (instance) => {
       const real = instance.publish;
       instance.clock = () => now;
-      // The queue accepts version 2 and loses it, twice; everything else arrives.
+      // The queue accepts version 2 and loses it, three times; everything else arrives.
       let lost = 0;
       instance.publish = async (batch) => {
         sent.push(...batch.map((m) => m.version));
         const kept = batch.filter((m) => {
-          if (m.version !== 2 || lost === 2) return true;
+          if (m.version !== 2 || lost === 3) return true;
           lost += 1;
           return false;
         });
@@ -229,6 +231,13 @@ describe("outbox", () => {
     expect(await mark()).toBe(3);
     expect(await outboxOf(id)).toMatchObject({ rows: [2], status: { unsent: 0, unconfirmed: 1 } });
 
+    // Still missing after the doubled wait: the hole is asked about and sent again (and lost a third time).
+    sent.length = 0;
+    now += 61_000;
+    await runDurableObjectAlarm(stubFor(id));
+    await eventually(async () => expect(sent).toEqual([2]));
+    expect(await outboxOf(id)).toMatchObject({ rows: [2], status: { unsent: 0, unconfirmed: 1 } });
+
     // A restart forgets what memory held; the hole is in storage, and only it is sent again.
     await abortAllDurableObjects();
     const resent: number[] = [];
@@ -246,6 +255,50 @@ describe("outbox", () => {
     await runDurableObjectAlarm(stubFor(id));
     expect(await mark()).toBe(3);
     expect(await outboxOf(id)).toMatchObject({ rows: [], status: { unsent: 0, unconfirmed: 0 } });
+  });
+
+  it("keeps confirming above the mark while hundreds of holes wait, and asks about every hole in turn", async () => {
+    const id = uniqueId("holes");
+    const key = { tenant: "default", collection, id };
+    let now = Date.now();
+    let lose601 = true;
+    const sent: number[] = [];
+    await runInDurableObject(stubFor(id), (instance) => {
+      const real = instance.publish;
+      instance.clock = () => now;
+      // Versions up to 550 are poisoned: the queue accepts them and they never arrive. 601 is lost once.
+      instance.publish = async (batch) => {
+        sent.push(...batch.map((m) => m.version));
+        const kept = batch.filter((m) => {
+          if (m.version <= 550) return false;
+          if (m.version === 601 && lose601) {
+            lose601 = false;
+            return false;
+          }
+          return true;
+        });
+        if (kept.length > 0) await real(kept);
+      };
+    });
+    const stub = documentStub(env.DOCUMENTS, key);
+    for (let n = 1; n <= 601; n++) await stub.write(requestFor(key, { type: "put", data: { n } }));
+    const sends = (v: number) => sent.filter((s) => s === v).length;
+    await eventually(async () => expect(sends(601)).toBe(1));
+    for (let round = 0; round < 10; round++) {
+      now += 121_000;
+      await runDurableObjectAlarm(stubFor(id));
+      await new Promise((r) => setTimeout(r, 200));
+    }
+    // The 550 holes do not starve the events above the mark: 601 was found missing and sent again, and it and
+    // everything from 551 on reached the feed, while the mark passed the holes.
+    await eventually(async () => {
+      await runDurableObjectAlarm(stubFor(id));
+      expect(await outboxOf(id)).toMatchObject({ status: { unsent: 0, unconfirmed: 550 } });
+    });
+    expect((await outboxOf(id)).rows).toEqual(Array.from({ length: 550 }, (_, i) => i + 1));
+    expect(sends(601)).toBeGreaterThanOrEqual(2);
+    // Every hole was asked about in turn and sent again more than once, not only the first few hundred.
+    expect(Math.min(...Array.from({ length: 550 }, (_, i) => sends(i + 1)))).toBeGreaterThanOrEqual(3);
   });
 
   it("carries a document near the 1 MiB limit through the queue, the projector, D1 and the change feed", async () => {
