@@ -45,6 +45,24 @@ function userTables(id: string): Promise<string[]> {
   );
 }
 
+/**
+ * Stores a `todos` document as a version 3 object left it: the key, and puts 1..`versions` (the outbox rows are
+ * the caller's).
+ */
+function storeAtVersion3(sql: SqlStorage, id: string, versions: number): void {
+  sql.exec(VERSION_1);
+  migrate(sql, 1, 3);
+  sql.exec("INSERT INTO meta VALUES (1, 'default', 'todos', ?)", id);
+  for (let v = 1; v <= versions; v++) {
+    sql.exec(
+      "INSERT INTO events VALUES (?, ?, 'put', ?, 1700000000000, 1700000000000, NULL, NULL)",
+      v,
+      `e${v}`,
+      JSON.stringify({ title: `t${v}`, status: "open" }),
+    );
+  }
+}
+
 describe("document object schema", () => {
   it("upgrades an object created at version 1 to exactly the schema a new object gets", async () => {
     const upgraded = await runInDurableObject(stubFor(uniqueId("v1")), (_instance, state) => {
@@ -94,17 +112,7 @@ describe("document object schema", () => {
     const raw = () => env.DOCUMENTS.get(env.DOCUMENTS.idFromName(objectName(key)));
     await runInDurableObject(raw(), async (_instance, state) => {
       const sql = state.storage.sql;
-      sql.exec(VERSION_1);
-      state.storage.transactionSync(() => migrate(sql, 1, 3));
-      sql.exec("INSERT INTO meta VALUES (1, 'default', 'todos', ?)", id);
-      for (let v = 1; v <= 3; v++) {
-        sql.exec(
-          "INSERT INTO events VALUES (?, ?, 'put', ?, 1700000000000, 1700000000000, NULL, NULL)",
-          v,
-          `e${v}`,
-          JSON.stringify({ title: `t${v}`, status: "open" }),
-        );
-      }
+      state.storage.transactionSync(() => storeAtVersion3(sql, id, 3));
       // Version 1 reached the change feed (its row went); 2 and 3 wait, with the index values of their commit.
       sql.exec(`INSERT INTO outbox VALUES (2, '["doing",null,null,null]'), (3, '["done",null,null,null]')`);
       // The alarm their writes set, which runs after the upgrade.
@@ -146,17 +154,7 @@ describe("document object schema", () => {
     const key = { tenant: "default", collection: "todos", id };
     const raw = () => env.DOCUMENTS.get(env.DOCUMENTS.idFromName(objectName(key)));
     await runInDurableObject(raw(), (_instance, state) => {
-      const sql = state.storage.sql;
-      sql.exec(VERSION_1);
-      state.storage.transactionSync(() => migrate(sql, 1, 3));
-      sql.exec("INSERT INTO meta VALUES (1, 'default', 'todos', ?)", id);
-      for (let v = 1; v <= 2; v++) {
-        sql.exec(
-          "INSERT INTO events VALUES (?, ?, 'put', '{\"title\":\"t\"}', 1700000000000, 1700000000000, NULL, NULL)",
-          v,
-          `e${v}`,
-        );
-      }
+      state.storage.transactionSync(() => storeAtVersion3(state.storage.sql, id, 2));
     });
     await abortAllDurableObjects();
     const upgraded = await runInDurableObject(raw(), (instance, state) => ({
