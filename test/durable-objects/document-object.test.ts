@@ -218,6 +218,92 @@ describe("DocumentObject", () => {
     });
   });
 
+  it("commits a burst of concurrent writes as a group, deciding each alone and in order", async () => {
+    const key = keyFor(uniqueId("group"));
+    const stub = documentStub(env.DOCUMENTS, key);
+    const sent: number[] = [];
+    await runInDurableObject(rawStub(key), (instance) => {
+      instance.publish = async (batch) => {
+        sent.push(...batch.map((m) => m.version));
+      };
+    });
+    await stub.write(requestFor(key, { type: "put", data: { n: 0 } }));
+    // Ten writers race to replace version 1: the first to arrive wins, every other one sees version 2.
+    const racers = await Promise.all(
+      Array.from({ length: 10 }, (_, i) =>
+        stub.write(
+          requestFor(key, { type: "put", data: { winner: i } }, { ifMatch: [{ weak: false, opaque: "1" }] }),
+        ),
+      ),
+    );
+    expect(racers.filter((r) => r.kind === "committed")).toHaveLength(1);
+    expect(racers.filter((r) => r.kind === "precondition-failed")).toHaveLength(9);
+    const winner = racers.findIndex((r) => r.kind === "committed");
+    // Twenty unconditional patches, each to its own field: all commit, with unique, gap-free versions.
+    const patches = await Promise.all(
+      Array.from({ length: 20 }, (_, i) =>
+        stub.write(requestFor(key, { type: "merge-patch", patch: { [`f${i}`]: i } })),
+      ),
+    );
+    const versions = patches.map((r) => (r.kind === "committed" ? r.version : 0)).sort((a, b) => a - b);
+    expect(versions).toEqual(Array.from({ length: 20 }, (_, i) => i + 3));
+    const read = await stub.read(key);
+    expect(read).toMatchObject({ kind: "found", version: 22 });
+    const data = read.kind === "found" ? JSON.parse(read.body).data : null;
+    expect(data).toEqual({
+      winner,
+      ...Object.fromEntries(Array.from({ length: 20 }, (_, i) => [`f${i}`, i])),
+    });
+    await runDurableObjectAlarm(rawStub(key));
+    expect([...sent].sort((a, b) => a - b)).toEqual(Array.from({ length: 22 }, (_, i) => i + 1));
+    const stored = await readTables(key);
+    expect(stored.events.map((e) => e.version)).toEqual(Array.from({ length: 22 }, (_, i) => i + 1));
+    // The bursts did go through group commits, with more than one write in a group.
+    const groups = await runInDurableObject(rawStub(key), (instance) => ({ ...instance.groupCommits }));
+    expect(groups.groups).toBeGreaterThan(0);
+    expect(groups.writes).toBeGreaterThan(groups.groups);
+  });
+
+  it("fails one write of a group alone when its statement fails, and commits the others", async () => {
+    const key = keyFor(uniqueId("group-fault"));
+    const stub = documentStub(env.DOCUMENTS, key);
+    await stub.write(requestFor(key, { type: "put", data: { n: 0 } }));
+    // A real SQLite failure in the write path: the event INSERT of a state marked poison aborts.
+    await runInDurableObject(rawStub(key), (_instance, state) => {
+      state.storage.sql.exec(
+        `CREATE TRIGGER poison BEFORE INSERT ON events WHEN json_extract(NEW.data, '$.poison') = 1
+         BEGIN SELECT RAISE(ABORT, 'injected failure'); END`,
+      );
+    });
+    const outcomes = await Promise.allSettled(
+      Array.from({ length: 9 }, (_, i) =>
+        stub.write(
+          requestFor(key, { type: "merge-patch", patch: i === 4 ? { poison: 1 } : { [`f${i}`]: i } }),
+        ),
+      ),
+    );
+    const failed = outcomes.filter((o) => o.status === "rejected");
+    expect(failed).toHaveLength(1);
+    expect(String((failed[0] as PromiseRejectedResult).reason)).toContain("injected failure");
+    const versions = outcomes
+      .map((o) => (o.status === "fulfilled" && o.value.kind === "committed" ? o.value.version : 0))
+      .filter((v) => v > 0)
+      .sort((a, b) => a - b);
+    expect(versions).toEqual([2, 3, 4, 5, 6, 7, 8, 9]);
+    // Memory and storage agree after the failure, also once the object starts again from storage.
+    const expected = { n: 0, ...Object.fromEntries([0, 1, 2, 3, 5, 6, 7, 8].map((i) => [`f${i}`, i])) };
+    const before = await stub.read(key);
+    expect(before.kind === "found" ? JSON.parse(before.body).data : null).toEqual(expected);
+    // The writes did share groups: the failure was isolated inside one, not by committing each alone.
+    const groups = await runInDurableObject(rawStub(key), (instance) => ({ ...instance.groupCommits }));
+    expect(groups.writes).toBeGreaterThan(groups.groups);
+    await abortAllDurableObjects();
+    const after = await documentStub(env.DOCUMENTS, key).read(key);
+    expect(after).toMatchObject({ kind: "found", version: 9 });
+    expect(after.kind === "found" ? JSON.parse(after.body).data : null).toEqual(expected);
+    expect((await readTables(key)).events.map((e) => e.version)).toEqual([1, 2, 3, 4, 5, 6, 7, 8, 9]);
+  });
+
   it("refuses to serve a key that is not its own", async () => {
     const key = keyFor(uniqueId());
     const stub = documentStub(env.DOCUMENTS, key);
