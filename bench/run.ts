@@ -167,7 +167,10 @@ const SCENARIOS: Scenario[] = [
 export interface Row extends Measurement {
   scenario: string;
   system: string;
+  /** The median of the reps' ratios (each rep's throughput over the floor's in the same rep). */
   ratioToFloor: number | null;
+  /** Each rep's ratio to the floor, in rep order. */
+  ratiosToFloor: number[];
   /** workerd CPU per completed request while the load ran (median), in microseconds. */
   cpuUsPerRequest: number;
 }
@@ -313,7 +316,8 @@ async function main(): Promise<void> {
     const cpuPerRequest = new Map<string, number[]>();
     for (let rep = 1; rep <= settings.reps; rep++) {
       for (const scenario of SCENARIOS.filter((sc) => only === undefined || only.includes(sc.name))) {
-        for (const name of NAMES) {
+        // Every other rep runs the systems in the reverse order, so that none always goes first or last.
+        for (const name of rep % 2 === 1 ? NAMES : [...NAMES].reverse()) {
           const mix = mixOf(scenario, name);
           if (mix === undefined) continue;
           await settle(running.tessera);
@@ -345,11 +349,14 @@ async function main(): Promise<void> {
       (sc) => samples.has(`${sc.name}/floor`) || samples.has(`${sc.name}/tessera`),
     )) {
       const floor = samples.get(`${scenario.name}/floor`);
-      const floorThroughput = floor === undefined ? null : median(floor.map((m) => m.throughput));
       for (const name of NAMES) {
         const ms = samples.get(`${scenario.name}/${name}`);
         if (ms === undefined) continue;
         const throughput = median(ms.map((m) => m.throughput));
+        // Each rep's ratio pairs two runs seconds apart, so that the machine's slow and fast spells, which move the
+        // floor itself by 2× between runs, mostly cancel; the reported ratio is their median.
+        const ratios =
+          floor === undefined ? [] : ms.map((m, i) => m.throughput / Math.max(1, floor[i]?.throughput ?? 0));
         rows.push({
           scenario: scenario.name,
           system: label(name),
@@ -359,7 +366,8 @@ async function main(): Promise<void> {
           max: Math.max(...ms.map((m) => m.max)),
           errors: ms.reduce((sum, m) => sum + m.errors, 0),
           requests: ms.reduce((sum, m) => sum + m.requests, 0),
-          ratioToFloor: floorThroughput === null ? null : throughput / floorThroughput,
+          ratioToFloor: floor === undefined ? null : median(ratios),
+          ratiosToFloor: ratios,
           cpuUsPerRequest: median(cpuPerRequest.get(`${scenario.name}/${name}`) ?? [0]),
         });
       }
@@ -385,7 +393,7 @@ async function main(): Promise<void> {
       },
       harness:
         "each system's wrangler bundle under Miniflare's HTTP server (workerd), state on disk; bench/run.ts",
-      loadGenerator: `autocannon, ${settings.connections} connections, ${settings.seconds} s per run, median of ${settings.reps} interleaved runs; open loop for lag`,
+      loadGenerator: `autocannon, ${settings.connections} connections, ${settings.seconds} s per run, median of ${settings.reps} interleaved runs (every other one in reverse system order); × floor is the median of the runs' paired ratios; open loop for lag`,
       settings,
       scenarios: SCENARIOS.map((s) => ({ name: s.name, description: s.description })),
       results: rows,

@@ -9,6 +9,7 @@ interface ReportRow {
   max: number;
   errors: number;
   ratioToFloor: number | null;
+  ratiosToFloor: number[];
   cpuUsPerRequest: number;
 }
 
@@ -42,6 +43,9 @@ interface Report {
 const BEGIN = "<!-- bench:begin -->";
 const END = "<!-- bench:end -->";
 const fmt = (n: number, digits = 0) => n.toFixed(digits);
+/** The median ratio, then each run's: `0.80 (0.71, 0.97, 0.80)`. */
+const ratioCell = (ratio: number, each: readonly number[]) =>
+  each.length > 1 ? `${fmt(ratio, 2)} (${each.map((r) => fmt(r, 2)).join(", ")})` : fmt(ratio, 2);
 
 export function renderTable(report: Report, existing: string): string {
   const lines = [
@@ -51,12 +55,12 @@ export function renderTable(report: Report, existing: string): string {
       `${report.machine.memoryGiB} GiB, Node ${report.machine.node}.`,
     `Harness: ${report.harness}. Load: ${report.loadGenerator}.`,
     "",
-    "| scenario | system | req/s | p50 ms | p99 ms | max ms | errors | × floor | CPU µs/req |",
+    "| scenario | system | req/s | p50 ms | p99 ms | max ms | errors | × floor (each run) | CPU µs/req |",
     "| --- | --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: |",
     ...report.results.map(
       (r) =>
         `| ${r.scenario} | ${r.system} | ${fmt(r.throughput)} | ${fmt(r.p50)} | ${fmt(r.p99)} | ${fmt(r.max)} | ${r.errors} | ${
-          r.ratioToFloor === null ? "n/a" : fmt(r.ratioToFloor, 2)
+          r.ratioToFloor === null ? "n/a" : ratioCell(r.ratioToFloor, r.ratiosToFloor)
         } | ${fmt(r.cpuUsPerRequest)} |`,
     ),
     "",
