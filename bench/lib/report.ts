@@ -60,7 +60,11 @@ export function renderTable(report: Report, existing: string): string {
     ...report.results.map(
       (r) =>
         `| ${r.scenario} | ${r.system} | ${fmt(r.throughput)} | ${fmt(r.p50)} | ${fmt(r.p99)} | ${fmt(r.max)} | ${r.errors} | ${
-          r.ratioToFloor === null ? "n/a" : ratioCell(r.ratioToFloor, r.ratiosToFloor)
+          r.ratioToFloor === null
+            ? "n/a"
+            : r.system === "floor"
+              ? "1.00"
+              : ratioCell(r.ratioToFloor, r.ratiosToFloor)
         } | ${fmt(r.cpuUsPerRequest)} |`,
     ),
     "",
