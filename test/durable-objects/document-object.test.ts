@@ -65,6 +65,17 @@ function readTables(key: DocumentKey): Promise<Stored> {
   });
 }
 
+/** Replaces the object's queue with a recorder: the versions it would have sent, in order. */
+async function recordSends(key: DocumentKey): Promise<number[]> {
+  const sent: number[] = [];
+  await runInDurableObject(rawStub(key), (instance) => {
+    instance.publish = async (batch) => {
+      sent.push(...batch.map((m) => m.version));
+    };
+  });
+  return sent;
+}
+
 const smallObject = fc
   .dictionary(fc.constantFrom("a", "b", "n", "list"), fc.oneof(fc.integer(), fc.string(), fc.boolean()), {
     maxKeys: 3,
@@ -97,12 +108,7 @@ describe("DocumentObject", () => {
         async (steps) => {
           const key = keyFor(uniqueId("prop"));
           const stub = documentStub(env.DOCUMENTS, key);
-          const sent: number[] = [];
-          await runInDurableObject(rawStub(key), (instance) => {
-            instance.publish = async (batch) => {
-              sent.push(...batch.map((m) => m.version));
-            };
-          });
+          const sent = await recordSends(key);
           let model: DocumentState | null = null;
           const events: Array<{
             version: number;
@@ -221,12 +227,7 @@ describe("DocumentObject", () => {
   it("commits a burst of concurrent writes as a group, deciding each alone and in order", async () => {
     const key = keyFor(uniqueId("group"));
     const stub = documentStub(env.DOCUMENTS, key);
-    const sent: number[] = [];
-    await runInDurableObject(rawStub(key), (instance) => {
-      instance.publish = async (batch) => {
-        sent.push(...batch.map((m) => m.version));
-      };
-    });
+    const sent = await recordSends(key);
     await stub.write(requestFor(key, { type: "put", data: { n: 0 } }));
     // Ten writers race to replace version 1: the first to arrive wins, every other one sees version 2.
     const racers = await Promise.all(
