@@ -1,8 +1,8 @@
 /**
  * One Durable Object per document: the single writer for its key. Every write is one RPC and one SQLite
  * transaction (the event row, which holds the state and version and is the outbox entry until the change feed
- * confirms it; the idempotency record; the alarm that backs the outbox up); the domain decides, this class
- * persists.
+ * confirms it; the idempotency record; the alarm that backs the outbox up), which a busy document's writes
+ * share (group commit, see enqueue); the domain decides, this class persists.
  */
 import { DurableObject } from "cloudflare:workers";
 import { indexValues, validateDocument } from "../domain/collections";
