@@ -77,11 +77,19 @@ interface LoadedRow extends Record<string, SqlStorageValue> {
   committed_at: number | null;
 }
 
+/** A write that parsed: decided by the domain, even if refused. */
+type WellFormed = Exclude<ParsedWrite, MalformedBody>;
+/** An Idempotency-Key and the digest of the request it was used with. */
+interface Claim {
+  key: string;
+  fingerprint: string;
+}
+
 /** A write waiting for its group's commit. */
 interface QueuedWrite {
   request: WriteRequest;
-  parsed: Exclude<ParsedWrite, MalformedBody>;
-  claim: { key: string; fingerprint: string } | undefined;
+  parsed: WellFormed;
+  claim: Claim | undefined;
   resolve: (result: WriteResult) => void;
   reject: (error: unknown) => void;
 }
@@ -195,8 +203,8 @@ export class DocumentObject extends DurableObject<Env> implements DocumentRpc {
    */
   private enqueue(
     request: WriteRequest,
-    parsed: Exclude<ParsedWrite, MalformedBody>,
-    claim: { key: string; fingerprint: string } | undefined,
+    parsed: WellFormed,
+    claim: Claim | undefined,
   ): WriteResult | Promise<WriteResult> {
     const now = Date.now();
     const busy = now - this.lastWriteAt < GROUP_COMMIT_WINDOW_MS;
@@ -231,11 +239,7 @@ export class DocumentObject extends DurableObject<Env> implements DocumentRpc {
     return this.schema === 0 ? null : this.outbox.status();
   }
 
-  private commit(
-    request: WriteRequest,
-    parsed: Exclude<ParsedWrite, MalformedBody>,
-    claim: { key: string; fingerprint: string } | undefined,
-  ): WriteResult {
+  private commit(request: WriteRequest, parsed: WellFormed, claim: Claim | undefined): WriteResult {
     const now = this.clock();
     const fresh = this.schema === 0;
     const sql = this.ctx.storage.sql;
@@ -370,8 +374,8 @@ export class DocumentObject extends DurableObject<Env> implements DocumentRpc {
    */
   private applyWrite(
     request: WriteRequest,
-    parsed: Exclude<ParsedWrite, MalformedBody>,
-    claim: { key: string; fingerprint: string } | undefined,
+    parsed: WellFormed,
+    claim: Claim | undefined,
     now: number,
   ): { result: WriteResult; state: DocumentState | null; alarm: number | null; pending: PendingRow | null } {
     if (claim !== undefined) {

@@ -6,9 +6,8 @@
  * entry, so a write stores one row, not two, and confirming a run of events is one UPDATE, not a DELETE per row.
  * An event the feed is found to lack does not hold the mark back: the mark passes it and it waits as a hole (one
  * row), so one poisoned event cannot make everything after it wait in memory or go again after a restart. Even a
- * queue that loses what
- * it accepted (Miniflare's does on a restart) loses no event: an event the feed still lacks CONFIRM_AFTER_MS
- * after its send is sent again, with backoff, forever. Which events were sent, and which above the mark were
+ * queue that loses what it accepted (Miniflare's does on a restart) loses no event: an event the feed still lacks
+ * CONFIRM_AFTER_MS after its send is sent again, with backoff, forever. Which events were sent, and which above the mark were
  * confirmed, is kept in memory: it spares a second SQLite commit per write, and forgetting it (an eviction, a
  * crash) only means sending those events again, which the projector absorbs. A failed send backs off
  * exponentially; until the backoff ends, writes leave the retry to the alarm. Large states are stored in R2 once
