@@ -13,6 +13,7 @@ import { resolve } from "node:path";
 import { parseArgs } from "./lib/args";
 import { waitQuiet, workerdCpuMs } from "./lib/cpu";
 import { closedLoop, type RequestSpec } from "./lib/load";
+import { benchDocument } from "./lib/payload";
 import { bundle, type RunningSystem, type SystemSpec, start } from "./lib/server";
 import { worktree } from "./lib/worktree";
 
@@ -27,8 +28,7 @@ const only = args.get("only")?.split(",");
 const ab = args.get("ab");
 const floorAlarm = args.has("floor-alarm");
 
-const payload = () =>
-  JSON.stringify({ title: "benchmark", status: "open", priority: 3, owner: "bench", pad: "x".repeat(120) });
+const payload = benchDocument;
 const rand = (n: number) => Math.floor(Math.random() * n);
 
 interface Probe {

@@ -13,6 +13,7 @@ import WebSocket from "ws";
 import { parseArgs } from "./lib/args";
 import { waitQuiet } from "./lib/cpu";
 import { closedLoop, type RequestSpec } from "./lib/load";
+import { benchDocument } from "./lib/payload";
 import { bundle, start } from "./lib/server";
 
 const root = resolve(import.meta.dirname, "..");
@@ -29,8 +30,7 @@ const SAMPLING_US = 200;
 /** The most one sample stands for: a few sampling intervals. */
 const CAP_US = 5 * SAMPLING_US;
 
-const payload = () =>
-  JSON.stringify({ title: "benchmark", status: "open", priority: 3, owner: "bench", pad: "x".repeat(120) });
+const payload = benchDocument;
 const rand = (n: number) => Math.floor(Math.random() * n);
 const prefix = floor ? "/k" : "/v1/bench";
 const probes: Record<string, RequestSpec> = {

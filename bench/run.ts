@@ -10,6 +10,7 @@ import { cpus, totalmem } from "node:os";
 import { resolve } from "node:path";
 import { waitQuiet, workerdCpuMs } from "./lib/cpu";
 import { closedLoop, type Measurement, openLoop, type RequestSpec } from "./lib/load";
+import { benchDocument } from "./lib/payload";
 import { renderChart, renderTable } from "./lib/report";
 import { bundle, type RunningSystem, type SystemSpec, start } from "./lib/server";
 import { worktree } from "./lib/worktree";
@@ -73,15 +74,7 @@ const label = (name: SystemName) => (name === "baseline" ? `tessera@${against}` 
 const mixOf = (scenario: Scenario, name: SystemName) => scenario.mix[name === "baseline" ? "tessera" : name];
 
 const rand = (n: number) => Math.floor(Math.random() * n);
-const STATUSES = ["open", "doing", "done"];
-const payload = () =>
-  JSON.stringify({
-    title: "benchmark",
-    status: STATUSES[rand(3)],
-    priority: rand(11),
-    owner: "bench",
-    pad: "x".repeat(120),
-  });
+const payload = benchDocument;
 const doc = () => `d${rand(settings.docs)}`;
 
 interface Scenario {
