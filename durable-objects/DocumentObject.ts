@@ -30,14 +30,15 @@ import {
   type WriteRequest,
 } from "../domain/write-request";
 import { publish } from "../workers/events-queue";
+import { d1ChangeFeed } from "./change-feed";
 import { migrate, SCHEMA_VERSION, schemaVersion } from "./document-schema";
 import { type EventRow, eventFromRow } from "./event-rows";
 import {
+  type ChangeFeed,
   CONFIRM_POLL_MS,
   Outbox,
   type OutboxStatus,
   type PendingRow,
-  type ProjectedVersions,
   type Publisher,
   type StateStore,
   slotsColumn,
@@ -107,22 +108,8 @@ export class DocumentObject extends DurableObject<Env> implements DocumentRpc {
   storeState: StateStore = async (key, json) => {
     await this.env.ARCHIVE.put(key, json, { httpMetadata: { contentType: "application/json" } });
   };
-  /**
-   * Which of these versions the change feed holds: how the outbox learns its events arrived. A run is one range
-   * query; scattered versions (holes) are asked for by list, so that no query spans the whole history.
-   */
-  projected: ProjectedVersions = async (key, versions) => {
-    const lo = Math.min(...versions);
-    const hi = Math.max(...versions);
-    const range = hi - lo < 2 * versions.length;
-    const { results } = await this.env.DB.prepare(
-      `SELECT version FROM changes WHERE tenant = ?1 AND collection = ?2 AND id = ?3
-       AND ${range ? "version BETWEEN ?4 AND ?5" : "version IN (SELECT value FROM json_each(?4))"}`,
-    )
-      .bind(key.tenant, key.collection, key.id, ...(range ? [lo, hi] : [JSON.stringify(versions)]))
-      .all<{ version: number }>();
-    return new Set(results.map((r) => r.version));
-  };
+  /** Injectable for fault tests: where the outbox learns which of its events reached the change feed. */
+  changeFeed: ChangeFeed = d1ChangeFeed(this.env.DB);
 
   /** How long a queue send or R2 upload may take before the outbox counts it as failed. */
   sendTimeoutMs = 10_000;
@@ -295,22 +282,19 @@ export class DocumentObject extends DurableObject<Env> implements DocumentRpc {
     if (this.outbox.busy()) void this.flushOutbox(key);
     else if (this.outbox.hasUnsent()) await this.flushOutbox(key);
     try {
-      if ((await this.outbox.confirm(key, this.projected, now)) > 0) await this.flushOutbox(key);
+      if ((await this.outbox.confirm(key, this.changeFeed, now)) > 0) await this.flushOutbox(key);
     } catch (error) {
       // The read model is unreachable: the rows stay, and the next alarm asks again.
       console.warn(
         JSON.stringify({ level: "warn", msg: "outbox confirmation failed", error: String(error) }),
       );
     }
-    this.pruneIdempotency(now, true);
+    const expiry = this.expireIdempotency(now);
     const { unsent, unconfirmed, retryAt } = this.outbox.status();
     let next: number | null;
     if (unsent > 0) next = retryAt ?? now + SAFETY_ALARM_MS;
     else if (unconfirmed > 0) next = this.outbox.nextConfirmation(now);
-    else
-      next = this.ctx.storage.sql
-        .exec<{ t: number | null }>("SELECT min(expires_at) AS t FROM idempotency")
-        .one().t;
+    else next = expiry;
     if (next !== null) await this.scheduleAlarm(next);
   }
 
@@ -421,6 +405,8 @@ export class DocumentObject extends DurableObject<Env> implements DocumentRpc {
         alarm = now + SAFETY_ALARM_MS;
         void this.ctx.storage.setAlarm(alarm);
       }
+      // The confirmed mark, if a confirmation moved it since, rides in this commit (also before the INSERT).
+      this.outbox.storeMark();
       pending = this.persist(request, decision, now);
       outcome = { kind: "committed", version: state.version, created: decision.created, body };
     }
@@ -501,7 +487,20 @@ export class DocumentObject extends DurableObject<Env> implements DocumentRpc {
     return envelopeJson(key, row.version, row.data, row.created_at, row.committed_at);
   }
 
-  /** Forgets expired idempotency keys: at most once an hour from the write path, and on every alarm. */
+  /**
+   * The alarm's part: forgets expired idempotency keys, and returns when the next one left expires (null: none).
+   * An object that never saw a key (most) runs one indexed read here, not a DELETE.
+   */
+  private expireIdempotency(now: number): number | null {
+    const soonest = () =>
+      this.ctx.storage.sql.exec<{ t: number | null }>("SELECT min(expires_at) AS t FROM idempotency").one().t;
+    const first = soonest();
+    if (first === null || first > now) return first;
+    this.pruneIdempotency(now, true);
+    return soonest();
+  }
+
+  /** Forgets expired idempotency keys: at most once an hour from the write path, and from the alarm when due. */
   private pruneIdempotency(now: number, force = false): void {
     if (!force && now < this.nextPruneAt) return;
     this.ctx.storage.sql.exec("DELETE FROM idempotency WHERE expires_at <= ?", now);

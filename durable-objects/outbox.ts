@@ -3,15 +3,16 @@
  *
  * The outbox is the tail of the object's event log: every event above `meta.confirmed_through`, the version
  * through which the change feed in D1 holds every event, plus the `holes` below it. The event row is the outbox
- * entry, so a write stores one row, not two, and confirming a run of events is one UPDATE, not a DELETE per row.
- * An event the feed is found to lack does not hold the mark back: the mark passes it and it waits as a hole (one
- * row), so one poisoned event cannot make everything after it wait in memory or go again after a restart. Even a
- * queue that loses what it accepted (Miniflare's does on a restart) loses no event: an event the feed still lacks
- * CONFIRM_AFTER_MS after its send is sent again, with backoff, forever. Which events were sent, and which above the mark were
- * confirmed, is kept in memory: it spares a second SQLite commit per write, and forgetting it (an eviction, a
- * crash) only means sending those events again, which the projector absorbs. A failed send backs off
- * exponentially; until the backoff ends, writes leave the retry to the alarm. Large states are stored in R2 once
- * and travel by reference.
+ * entry, so a write stores one row, not two. The mark moves in memory when a confirmation finds the feed holding
+ * a run of events, and reaches storage with the next write's commit (or with the holes, when they change): a
+ * confirmation commits nothing of its own. An event the feed is found to lack does not hold the mark back: the
+ * mark passes it and it waits as a hole (one row), so one poisoned event cannot make everything after it wait.
+ * Even a queue that loses what it accepted (Miniflare's does on a restart) loses no event: an event the feed
+ * still lacks CONFIRM_AFTER_MS after its send is sent again, with backoff, forever. Which events were sent, and
+ * which above the mark were confirmed, is kept in memory: it spares a commit per write. A new incarnation of the
+ * object (after an eviction or a crash) does not know what was sent, so it asks the feed first and sends again
+ * only what the feed lacks. A failed send backs off exponentially; until the backoff ends, writes leave the retry
+ * to the alarm. Large states are stored in R2 once and travel by reference.
  */
 import {
   type EventMessage,
@@ -27,8 +28,16 @@ import { EVENT_COLUMNS, type EventRow, eventHeader } from "./event-rows";
 
 export type Publisher = (batch: readonly EventMessage[]) => Promise<void>;
 export type StateStore = (key: string, json: string) => Promise<void>;
-/** The versions of this document the change feed holds, among `versions`. */
-export type ProjectedVersions = (key: DocumentKey, versions: readonly number[]) => Promise<Set<number>>;
+/** What the change feed (D1) holds of one document's events. */
+export interface ChangeFeed {
+  /** Which of these versions it holds: how holes, which lie scattered below the mark, are asked about. */
+  holds(key: DocumentKey, versions: readonly number[]): Promise<Set<number>>;
+  /**
+   * The runs of consecutive versions from `from` through `to` that it holds, in order, at most `limit` of them.
+   * A run of any length is one row, so a hot document's thousands of events are confirmed by one query.
+   */
+  runs(key: DocumentKey, from: number, to: number, limit: number): Promise<Array<readonly [number, number]>>;
+}
 
 /** An event as the outbox sends it: its row in the log, which carries the index values computed at commit. */
 export type PendingRow = EventRow;
@@ -40,6 +49,8 @@ export function slotsColumn(slots: IndexSlots): string | null {
 
 /** One flush pass reads at most this many rows, or this many characters of state, whichever comes first. */
 const PASS_ROWS = 500;
+/** The most runs one confirmation asks the change feed for; versions past the last one wait for the next pass. */
+const RUNS_PER_QUERY = 200;
 const PASS_CHARS = 4 * 1024 * 1024;
 const BASE_RETRY_MS = 1_000;
 const MAX_RETRY_MS = 5 * 60_000;
@@ -55,21 +66,25 @@ export const CONFIRM_POLL_MS = 4_000;
 const MAX_CONFIRM_POLL_MS = 60_000;
 
 export interface OutboxStatus {
-  /** Events not handed to the queue in this incarnation of the object (after a restart: every unconfirmed one). */
+  /** Events not handed to the queue yet, or to be handed again (after a restart, none until the feed is asked). */
   readonly unsent: number;
-  /** Events the queue accepted that the change feed has not confirmed yet. */
+  /** Events the queue accepted (or, after a restart, of unknown fate) that the change feed has not confirmed. */
   readonly unconfirmed: number;
   /** Consecutive failed sends; 0 once one succeeds. */
   readonly failures: number;
   /** No send is tried before this time (epoch ms) unless the alarm tries; null when sends succeed. */
   readonly retryAt: number | null;
+  /** The change feed holds every event through this version but the holes (storage may hold a lower mark). */
+  readonly confirmedThrough: number;
 }
 
 export class Outbox {
   private flushing: Promise<boolean> | null = null;
   private again = false;
-  /** The change feed holds every event up to this version (meta.confirmed_through), except the holes. */
+  /** The change feed holds every event up to this version, except the holes. */
   private confirmedThrough = 0;
+  /** The mark as storage holds it (meta.confirmed_through): at most confirmedThrough, and never below a hole. */
+  private storedThrough = 0;
   /** Events at or below confirmedThrough that the change feed lacked when the mark passed them (table holes). */
   private readonly holes = new Set<number>();
   /** Events above confirmedThrough that the change feed holds, while an older one is still missing. */
@@ -116,18 +131,17 @@ export class Outbox {
   }
 
   /**
-   * What the object found in storage: its newest version and the version through which the change feed is
-   * confirmed. Events left above the mark by an earlier incarnation count as unsent (whether they were sent is
-   * not known); none left means the next flush sends from memory, reading nothing.
+   * What the object found in storage: its newest version, the version through which the change feed is
+   * confirmed, and the holes below it. Whether the events above the mark were sent is not known: they count as
+   * sent long ago, so the next confirmation asks the feed about them and sends again, at once, only what it lacks.
+   * None of them is sent blind, and none waits on memory this incarnation never had.
    */
   loaded(latest: number, confirmedThrough: number, holes: readonly number[] = []): void {
     this.latest = latest;
     this.confirmedThrough = confirmedThrough;
-    this.unsentFrom = confirmedThrough + 1;
-    for (const v of holes) {
-      this.holes.add(v);
-      this.resend.add(v);
-    }
+    this.storedThrough = confirmedThrough;
+    this.unsentFrom = latest + 1;
+    for (const v of holes) this.holes.add(v);
   }
 
   private forgetRecent(): void {
@@ -149,7 +163,13 @@ export class Outbox {
   status(): OutboxStatus {
     const waiting = this.latest - this.confirmedThrough - this.confirmedAbove.size + this.holes.size;
     const unsent = Math.max(0, this.latest - this.unsentFrom + 1) + this.resend.size;
-    return { unsent, unconfirmed: waiting - unsent, failures: this.failures, retryAt: this.retryAt };
+    return {
+      unsent,
+      unconfirmed: waiting - unsent,
+      failures: this.failures,
+      retryAt: this.retryAt,
+      confirmedThrough: this.confirmedThrough,
+    };
   }
 
   private isConfirmed(version: number): boolean {
@@ -188,7 +208,7 @@ export class Outbox {
    * model has it). The mark moves over every confirmed run and over the events found missing, which become holes.
    * Returns how many are to be sent again.
    */
-  async confirm(key: DocumentKey, projected: ProjectedVersions, now: number): Promise<number> {
+  async confirm(key: DocumentKey, feed: ChangeFeed, now: number): Promise<number> {
     // At most half a pass goes to holes, taken in turn (each asked moves to the back), so that many holes can
     // neither starve the events above the mark nor leave some holes never asked about.
     const holes: number[] = [];
@@ -200,41 +220,36 @@ export class Outbox {
       this.holes.delete(v);
       this.holes.add(v);
     }
-    const above: number[] = [];
-    for (
-      let v = this.confirmedThrough + 1;
-      v < this.unsentFrom && holes.length + above.length < PASS_ROWS;
-      v++
-    ) {
-      if (!this.resend.has(v) && !this.confirmedAbove.has(v)) above.push(v);
+    // Above the mark: every event handed to the queue (or, after a restart, of unknown fate), asked as one range.
+    const from = this.confirmedThrough + 1;
+    const to = this.unsentFrom - 1;
+    if (holes.length === 0 && from > to) return 0;
+    const found = holes.length > 0 ? await feed.holds(key, holes) : new Set<number>();
+    const runs = from <= to ? await feed.runs(key, from, to, RUNS_PER_QUERY) : [];
+    // A full answer may stop short of `to`: what lies past its last run is not known to be missing.
+    const lastRun = runs.at(-1);
+    const known = runs.length === RUNS_PER_QUERY && lastRun !== undefined ? lastRun[1] : to;
+
+    const filled = holes.filter((v) => found.has(v));
+    const lost = holes.filter((v) => !found.has(v) && this.overdue(v, now));
+    let v = from;
+    for (const [first, last] of [...runs, [known + 1, known] as const]) {
+      // The gap before this run: events the feed lacks.
+      for (; v < first && v <= known && lost.length < PASS_ROWS; v++) {
+        if (!this.confirmedAbove.has(v) && !this.resend.has(v) && this.overdue(v, now)) lost.push(v);
+      }
+      v = Math.max(v, last + 1);
     }
-    const sent = [...holes, ...above];
-    if (sent.length === 0) return 0;
-    // Holes lie below the run, maybe far below: asked about apart, so that one query spans neither.
-    const found = new Set<number>();
-    for (const versions of [holes, above]) {
-      if (versions.length > 0) for (const v of await projected(key, versions)) found.add(v);
+    this.idlePolls = filled.length > 0 || runs.length > 0 ? 0 : Math.min(this.idlePolls + 1, 8);
+    for (const h of filled) {
+      this.holes.delete(h);
+      this.forget(h);
     }
-    const confirmed = sent.filter((v) => found.has(v));
-    this.idlePolls = confirmed.length > 0 ? 0 : Math.min(this.idlePolls + 1, 8);
-    const lost = sent.filter((v) => {
-      if (found.has(v)) return false;
-      const wait = CONFIRM_AFTER_MS * 2 ** Math.min(this.resends.get(v) ?? 0, MAX_RESEND_DOUBLINGS);
-      return (this.sentAt.get(v) ?? 0) <= now - wait;
-    });
-    const filled: number[] = [];
-    for (const v of confirmed) {
-      if (this.holes.delete(v)) filled.push(v);
-      else this.confirmedAbove.add(v);
-      this.sentAt.delete(v);
-      this.resends.delete(v);
-      this.stored.delete(v);
+    for (const m of lost) {
+      this.resend.add(m);
+      this.resends.set(m, (this.resends.get(m) ?? 0) + 1);
     }
-    for (const v of lost) {
-      this.resend.add(v);
-      this.resends.set(v, (this.resends.get(v) ?? 0) + 1);
-    }
-    this.advance(filled);
+    this.advance(runs, filled);
     if (lost.length > 0) {
       console.warn(
         JSON.stringify({
@@ -248,22 +263,51 @@ export class Outbox {
     return lost.length;
   }
 
+  /** Whether an event the feed lacks has waited long enough since its send (or unknown send) to go again. */
+  private overdue(version: number, now: number): boolean {
+    const wait = CONFIRM_AFTER_MS * 2 ** Math.min(this.resends.get(version) ?? 0, MAX_RESEND_DOUBLINGS);
+    return (this.sentAt.get(version) ?? 0) <= now - wait;
+  }
+
+  /** Drops what memory holds about an event the feed confirmed. */
+  private forget(version: number): void {
+    this.sentAt.delete(version);
+    this.resends.delete(version);
+    this.stored.delete(version);
+  }
+
   /**
-   * Moves the mark over the confirmed events just above it and over those found missing (sent again at least
-   * once), which become holes; stores that, and the holes confirmed meanwhile (`filled`), in this turn's commit.
+   * Moves the mark over the runs the feed holds from just above it, over events confirmed earlier, and over those
+   * found missing (sent again at least once), which become holes. A run that starts above an event still
+   * missing is remembered version by version, until the mark reaches it. When holes open or fill, they are stored
+   * with the mark in this turn's commit; otherwise the mark waits in memory for the next write to store it.
    */
-  private advance(filled: readonly number[]): void {
+  private advance(runs: ReadonlyArray<readonly [number, number]>, filled: readonly number[]): void {
     let through = this.confirmedThrough;
     const opened: number[] = [];
+    let i = 0;
     for (;;) {
       const v = through + 1;
-      if (this.confirmedAbove.delete(v)) through = v;
+      while ((runs[i]?.[1] ?? Number.POSITIVE_INFINITY) < v) i++;
+      const run = runs[i];
+      if (run !== undefined && run[0] <= v) through = run[1];
+      else if (this.confirmedAbove.delete(v)) through = v;
       else if (v < this.unsentFrom && (this.resends.get(v) ?? 0) > 0) {
         opened.push(v);
         this.holes.add(v);
         through = v;
       } else break;
     }
+    for (const [first, last] of runs) {
+      for (let v = Math.max(first, through + 1); v <= last; v++) this.confirmedAbove.add(v);
+    }
+    // A run the mark jumped may hold versions an earlier pass found above a gap.
+    for (const v of this.confirmedAbove) if (v <= through) this.confirmedAbove.delete(v);
+    for (const v of [...this.sentAt.keys(), ...this.resends.keys(), ...this.stored]) {
+      if (v <= through && !this.holes.has(v)) this.forget(v);
+    }
+    this.confirmedThrough = through;
+    if (filled.length === 0 && opened.length === 0) return;
     const sql = this.storage.sql;
     if (filled.length > 0)
       sql.exec("DELETE FROM holes WHERE version IN (SELECT value FROM json_each(?))", JSON.stringify(filled));
@@ -272,11 +316,24 @@ export class Outbox {
         "INSERT OR IGNORE INTO holes (version) SELECT value FROM json_each(?)",
         JSON.stringify(opened),
       );
-    if (through > this.confirmedThrough) {
-      // The mark only moves forward, whatever ran meanwhile.
-      sql.exec("UPDATE meta SET confirmed_through = ? WHERE confirmed_through < ?", through, through);
-      this.confirmedThrough = through;
-    }
+    // A stored hole never lies above the stored mark: a restart would count it twice.
+    this.storeMark();
+  }
+
+  /**
+   * Stores the mark if it moved since it was last stored. The write path calls this before its event's INSERT,
+   * so the mark rides in the write's commit instead of costing one of its own.
+   */
+  storeMark(): void {
+    const through = this.confirmedThrough;
+    if (through <= this.storedThrough) return;
+    // The mark only moves forward, whatever ran meanwhile.
+    this.storage.sql.exec(
+      "UPDATE meta SET confirmed_through = ? WHERE confirmed_through < ?",
+      through,
+      through,
+    );
+    this.storedThrough = through;
   }
 
   private async drain(key: DocumentKey): Promise<boolean> {

@@ -75,9 +75,15 @@ describe("outbox", () => {
       expect(read.headers.get("read-source")).toBe("read-model");
       expect(read.body).toMatchObject({ version: 4, data: { n: 3 } });
     });
-    // Once the change feed holds them, the next alarm confirms the rows and they go.
+    // Once the change feed holds them, the next alarm confirms them, committing nothing: the mark reaches
+    // storage with the next write's commit.
     await runDurableObjectAlarm(stubFor(id));
-    expect((await outboxOf(id)).rows).toEqual([]);
+    expect(await outboxOf(id)).toMatchObject({
+      rows: [1, 2, 3, 4],
+      status: { unsent: 0, unconfirmed: 0, confirmedThrough: 4 },
+    });
+    expect((await put(path(id), { n: 4 })).status).toBe(200);
+    expect(await outboxOf(id)).toMatchObject({ mark: 4, rows: [5] });
   });
 
   it("answers the client while a queue send hangs, counts the hung send as failed after its timeout, and delivers later", async () => {
@@ -136,7 +142,7 @@ describe("outbox", () => {
     expect((await outboxOf(id)).status).toMatchObject({ unsent: 7, failures: 2 });
   });
 
-  it("sends what a crash between commit and send left behind, from the alarm of the restarted object", async () => {
+  it("sends what a crash between commit and send left behind, from the alarm of the restarted object, once it asked the feed", async () => {
     const id = uniqueId();
     await breakSends(id);
     expect((await put(path(id), { survived: true })).status).toBe(201);
@@ -146,14 +152,48 @@ describe("outbox", () => {
 
     // The object is reset: memory (and the broken publisher) gone, SQLite and the alarm kept.
     await abortAllDurableObjects();
+    const sent: number[] = [];
+    await runInDurableObject(stubFor(id), (instance) => {
+      const real = instance.publish;
+      instance.publish = async (batch) => {
+        sent.push(...batch.map((m) => m.version));
+        await real(batch);
+      };
+    });
+    // The new incarnation cannot know whether version 1 was sent: nothing goes until the feed is asked.
     const restarted = await outboxOf(id);
     expect(restarted.alarm).not.toBeNull();
-    expect(restarted.status).toMatchObject({ unsent: 1, failures: 0 });
+    expect(restarted.status).toMatchObject({ unsent: 0, unconfirmed: 1, failures: 0 });
+    expect(sent).toEqual([]);
     expect(await runDurableObjectAlarm(stubFor(id))).toBe(true);
-    expect((await outboxOf(id)).status).toMatchObject({ unsent: 0 });
+    expect(sent).toEqual([1]);
     await eventually(async () =>
       expect((await getEventual(path(id))).body).toMatchObject({ version: 1, data: { survived: true } }),
     );
+  });
+
+  it("does not send again, after a restart, what the change feed already holds", async () => {
+    const id = uniqueId("known");
+    for (let n = 1; n <= 3; n++) expect((await put(path(id), { n })).status).toBe(n === 1 ? 201 : 200);
+    await eventually(async () => expect((await getEventual(path(id))).body).toMatchObject({ version: 3 }));
+    // Reset before any alarm confirmed them: storage says all three wait.
+    await abortAllDurableObjects();
+    const sent: number[] = [];
+    await runInDurableObject(stubFor(id), (instance) => {
+      const real = instance.publish;
+      instance.publish = async (batch) => {
+        sent.push(...batch.map((m) => m.version));
+        await real(batch);
+      };
+    });
+    expect(await outboxOf(id)).toMatchObject({ rows: [1, 2, 3], status: { unsent: 0, unconfirmed: 3 } });
+    // A write sends only its own event; the alarm finds the three in the feed and sends nothing again.
+    expect((await put(path(id), { n: 4 })).status).toBe(200);
+    await eventually(async () => expect(sent).toEqual([4]));
+    await eventually(async () => expect((await getEventual(path(id))).body).toMatchObject({ version: 4 }));
+    await runDurableObjectAlarm(stubFor(id));
+    expect(sent).toEqual([4]);
+    expect((await outboxOf(id)).status).toMatchObject({ unsent: 0, unconfirmed: 0, confirmedThrough: 4 });
   });
 
   it("sends again an event the queue accepted but lost, once the change feed still lacks it", async () => {
@@ -215,9 +255,12 @@ describe("outbox", () => {
     for (let n = 1; n <= 3; n++) expect((await put(path(id), { n })).status).toBe(n === 1 ? 201 : 200);
     await eventually(async () => expect(await feed()).toEqual([1, 3]));
     await runDurableObjectAlarm(stubFor(id));
-    // 1 and 3 are confirmed; 2 is not overdue yet, so the mark waits below it.
-    expect((await outboxOf(id)).mark).toBe(1);
-    expect(await outboxOf(id)).toMatchObject({ rows: [2, 3], status: { unsent: 0, unconfirmed: 1 } });
+    // 1 and 3 are confirmed; 2 is not overdue yet, so the mark waits below it, in memory (nothing to commit).
+    expect(await outboxOf(id)).toMatchObject({
+      mark: 0,
+      rows: [1, 2, 3],
+      status: { unsent: 0, unconfirmed: 1, confirmedThrough: 1 },
+    });
 
     sent.length = 0;
     now += 31_000;
@@ -234,7 +277,8 @@ describe("outbox", () => {
     await eventually(async () => expect(sent).toEqual([2]));
     expect(await outboxOf(id)).toMatchObject({ rows: [2], status: { unsent: 0, unconfirmed: 1 } });
 
-    // A restart forgets what memory held; the hole is in storage, and only it is sent again.
+    // A restart forgets what memory held; the hole is in storage, and only it is sent again, once the feed was
+    // asked and still lacks it.
     await abortAllDurableObjects();
     const resent: number[] = [];
     await runInDurableObject(stubFor(id), (instance) => {
@@ -244,13 +288,56 @@ describe("outbox", () => {
         await real(batch);
       };
     });
-    expect((await outboxOf(id)).status).toMatchObject({ unsent: 1, unconfirmed: 0 });
+    expect((await outboxOf(id)).status).toMatchObject({ unsent: 0, unconfirmed: 1 });
     expect(await runDurableObjectAlarm(stubFor(id))).toBe(true);
     expect(resent).toEqual([2]);
     await eventually(async () => expect(await feed()).toEqual([1, 2, 3]));
     await runDurableObjectAlarm(stubFor(id));
     expect((await outboxOf(id)).mark).toBe(3);
     expect(await outboxOf(id)).toMatchObject({ rows: [], status: { unsent: 0, unconfirmed: 0 } });
+  });
+
+  it("confirms a burst larger than a pass with one question to the change feed, and commits nothing for it", async () => {
+    const id = uniqueId("burst");
+    // A collection of its own: 1,200 changes would push other tests' changes off a feed page.
+    const key = { tenant: "default", collection: "outbox-burst", id };
+    const object = () => env.DOCUMENTS.get(env.DOCUMENTS.idFromName(objectName(key)));
+    const asked: string[] = [];
+    await runInDurableObject(object(), (instance) => {
+      const real = instance.changeFeed;
+      instance.changeFeed = {
+        holds: (k, versions) => {
+          asked.push(`holds ${versions.length}`);
+          return real.holds(k, versions);
+        },
+        runs: (k, from, to, limit) => {
+          asked.push(`runs ${from}-${to}`);
+          return real.runs(k, from, to, limit);
+        },
+      };
+    });
+    // 1,200 writes racing: group commit applies them in a few turns, and the outbox sends them in batches.
+    const stub = documentStub(env.DOCUMENTS, key);
+    await Promise.all(
+      Array.from({ length: 1200 }, (_, n) => stub.write(requestFor(key, { type: "put", data: { n } }))),
+    );
+    const projected = async () =>
+      (await env.DB.prepare("SELECT count(*) AS n FROM changes WHERE id = ?").bind(id).first<{ n: number }>())
+        ?.n;
+    await eventually(async () => expect(await projected()).toBe(1200), 20_000);
+    await runDurableObjectAlarm(object());
+    expect(asked).toEqual(["runs 1-1200"]);
+    const after = await runInDurableObject(object(), async (instance, state) => ({
+      mark: state.storage.sql.exec("SELECT confirmed_through AS m FROM meta").one().m,
+      status: instance.outboxStatus(),
+      alarm: await state.storage.getAlarm(),
+    }));
+    // Nothing is outstanding, so the alarm is not set again; the mark waits in memory for the next write.
+    expect(after).toMatchObject({
+      mark: 0,
+      status: { unsent: 0, unconfirmed: 0, confirmedThrough: 1200 },
+      alarm: null,
+    });
   });
 
   it("keeps confirming above the mark while hundreds of holes wait, and asks about every hole in turn", async () => {
