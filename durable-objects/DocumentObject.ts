@@ -72,6 +72,8 @@ interface LoadedRow extends Record<string, SqlStorageValue> {
   confirmed_through: number;
   /** 1 when some events below the mark still wait for the change feed (table holes). */
   has_holes: number;
+  /** 1 when the object holds idempotency records (most hold none, and their alarm need not look for expired ones). */
+  has_keys: number;
   version: number | null;
   data: string | null;
   created_at: number | null;
@@ -134,6 +136,8 @@ export class DocumentObject extends DurableObject<Env> implements DocumentRpc {
   private body: string | null = null;
   /** The write path forgets expired idempotency keys at most once an hour (the alarm does it every time). */
   private nextPruneAt = Date.now() + PRUNE_INTERVAL_MS;
+  /** Whether storage may hold idempotency records: without any, neither the alarm nor the write path looks. */
+  private hasKeys = false;
   /** Writes waiting for the group commit already scheduled (see enqueue), in arrival order. */
   private queued: QueuedWrite[] = [];
   private groupScheduled = false;
@@ -240,7 +244,8 @@ export class DocumentObject extends DurableObject<Env> implements DocumentRpc {
     // SQLite applies whole or not at all and workerd commits with the alarm in the turn's implicit transaction.
     // A write that stores more (the schema, the key, an idempotency record, a pruning) runs in transactionSync, so
     // that all of it commits or none does.
-    const oneRow = !fresh && this.keyStored && claim === undefined && now < this.nextPruneAt;
+    const oneRow =
+      !fresh && this.keyStored && claim === undefined && (!this.hasKeys || now < this.nextPruneAt);
     try {
       outcome = oneRow
         ? this.applyWrite(request, parsed, undefined, now)
@@ -289,7 +294,7 @@ export class DocumentObject extends DurableObject<Env> implements DocumentRpc {
         JSON.stringify({ level: "warn", msg: "outbox confirmation failed", error: String(error) }),
       );
     }
-    const expiry = this.expireIdempotency(now);
+    const expiry = this.hasKeys ? this.expireIdempotency(now) : null;
     const { unsent, unconfirmed, retryAt } = this.outbox.status();
     let next: number | null;
     if (unsent > 0) next = retryAt ?? now + SAFETY_ALARM_MS;
@@ -415,6 +420,7 @@ export class DocumentObject extends DurableObject<Env> implements DocumentRpc {
         outcome.kind === "committed"
           ? { kind: "committed", version: outcome.version, created: outcome.created }
           : outcome;
+      this.hasKeys = true;
       this.ctx.storage.sql.exec(
         "INSERT OR REPLACE INTO idempotency (key, fingerprint, outcome, expires_at) VALUES (?, ?, ?, ?)",
         claim.key,
@@ -495,14 +501,19 @@ export class DocumentObject extends DurableObject<Env> implements DocumentRpc {
     const soonest = () =>
       this.ctx.storage.sql.exec<{ t: number | null }>("SELECT min(expires_at) AS t FROM idempotency").one().t;
     const first = soonest();
-    if (first === null || first > now) return first;
+    if (first === null || first > now) {
+      this.hasKeys = first !== null;
+      return first;
+    }
     this.pruneIdempotency(now, true);
-    return soonest();
+    const next = soonest();
+    this.hasKeys = next !== null;
+    return next;
   }
 
   /** Forgets expired idempotency keys: at most once an hour from the write path, and from the alarm when due. */
   private pruneIdempotency(now: number, force = false): void {
-    if (!force && now < this.nextPruneAt) return;
+    if (!this.hasKeys || (!force && now < this.nextPruneAt)) return;
     this.ctx.storage.sql.exec("DELETE FROM idempotency WHERE expires_at <= ?", now);
     this.nextPruneAt = now + PRUNE_INTERVAL_MS;
   }
@@ -511,7 +522,7 @@ export class DocumentObject extends DurableObject<Env> implements DocumentRpc {
     const row = this.ctx.storage.sql
       .exec<LoadedRow>(
         `SELECT m.tenant, m.collection, m.id, m.confirmed_through, EXISTS (SELECT 1 FROM holes) AS has_holes,
-           e.version, e.data, e.created_at, e.committed_at
+           EXISTS (SELECT 1 FROM idempotency) AS has_keys, e.version, e.data, e.created_at, e.committed_at
          FROM meta m LEFT JOIN events e ON e.version = (SELECT max(version) FROM events)`,
       )
       .toArray()[0];
@@ -526,6 +537,7 @@ export class DocumentObject extends DurableObject<Env> implements DocumentRpc {
     if (row === undefined) return;
     this.key = { tenant: row.tenant, collection: row.collection, id: row.id };
     this.keyStored = true;
+    this.hasKeys = row.has_keys === 1;
     const { version, data: json, created_at: createdAt, committed_at: updatedAt } = row;
     if (version === null || createdAt === null || updatedAt === null) return;
     // The newest event is the current document; a delete leaves a tombstone (data null).

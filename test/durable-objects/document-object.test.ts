@@ -224,6 +224,41 @@ describe("DocumentObject", () => {
     });
   });
 
+  it("deletes expired idempotency records in its alarm, also in an incarnation that did not store them", async () => {
+    const key = keyFor(uniqueId("expiry"));
+    const keyed = (idempotencyKey: string, n: number) =>
+      requestFor(key, { type: "put", data: { n } }, {}, { idempotencyKey });
+    const stored = () =>
+      runInDurableObject(rawStub(key), (_instance, state) =>
+        state.storage.sql
+          .exec<{ key: string }>("SELECT key FROM idempotency ORDER BY key")
+          .toArray()
+          .map((r) => r.key),
+      );
+    const base = Date.now();
+    await runInDurableObject(rawStub(key), (instance) => {
+      instance.clock = () => base;
+    });
+    expect(await rawStub(key).write(keyed("old", 1))).toMatchObject({ kind: "committed", version: 1 });
+    await runInDurableObject(rawStub(key), (instance) => {
+      instance.clock = () => base + 3600_000;
+    });
+    expect(await rawStub(key).write(keyed("new", 2))).toMatchObject({ kind: "committed", version: 2 });
+    expect(await stored()).toEqual(["new", "old"]);
+
+    // A new incarnation learns from storage that it holds records; a day after the first, its alarm forgets it.
+    await abortAllDurableObjects();
+    await runInDurableObject(rawStub(key), (instance) => {
+      instance.clock = () => base + 24 * 3600_000 + 1;
+    });
+    expect(await runDurableObjectAlarm(rawStub(key))).toBe(true);
+    expect(await stored()).toEqual(["new"]);
+    // The alarm comes back, at the latest when the one left expires.
+    const alarm = await runInDurableObject(rawStub(key), (_instance, state) => state.storage.getAlarm());
+    expect(alarm).not.toBeNull();
+    expect(alarm ?? Number.POSITIVE_INFINITY).toBeLessThanOrEqual(base + 3600_000 + 24 * 3600_000);
+  });
+
   it("commits a burst of concurrent writes as a group, deciding each alone and in order", async () => {
     const key = keyFor(uniqueId("group"));
     const stub = documentStub(env.DOCUMENTS, key);
