@@ -143,6 +143,8 @@ export class DocumentObject extends DurableObject<Env> implements DocumentRpc {
   private groupScheduled = false;
   /** When the last write arrived, by the runtime's clock (not the injectable one: this is about load, not data). */
   private lastWriteAt = 0;
+  /** When this incarnation last committed an event, by the object's clock (0: never). */
+  private lastCommitAt = 0;
   /** Diagnostics: how many groups commitGroup applied, and how many writes they held. */
   readonly groupCommits = { groups: 0, writes: 0 };
 
@@ -266,6 +268,7 @@ export class DocumentObject extends DurableObject<Env> implements DocumentRpc {
     this.keyStored = true;
     if (pending !== null) this.outbox.committed(pending);
     if (state !== null) {
+      this.lastCommitAt = now;
       this.state = state;
       this.body = result.kind === "committed" ? result.body : null;
       // Sent without making the client wait; while a failed send backs off, the retry alarm sends this one too.
@@ -286,19 +289,27 @@ export class DocumentObject extends DurableObject<Env> implements DocumentRpc {
     // A flush that writes keep busy (a hot document) must not hold confirmation back: join it only when idle.
     if (this.outbox.busy()) void this.flushOutbox(key);
     else if (this.outbox.hasUnsent()) await this.flushOutbox(key);
-    try {
-      if ((await this.outbox.confirm(key, this.changeFeed, now)) > 0) await this.flushOutbox(key);
-    } catch (error) {
-      // The read model is unreachable: the rows stay, and the next alarm asks again.
-      console.warn(
-        JSON.stringify({ level: "warn", msg: "outbox confirmation failed", error: String(error) }),
-      );
+    // The change feed is asked once the document has gone quiet (its outbox then empties while the object is in
+    // memory), or when the answer could lead to a resend. A busy document does not ask every poll: each question
+    // is a read-model query, and thousands of busy documents asking every few seconds would load D1 (and, on one
+    // machine, slow the projector that the answers wait for).
+    const quiet = now - this.lastCommitAt >= CONFIRM_POLL_MS;
+    const asked = quiet || this.outbox.confirmationDue(now);
+    if (asked) {
+      try {
+        if ((await this.outbox.confirm(key, this.changeFeed, now)) > 0) await this.flushOutbox(key);
+      } catch (error) {
+        // The read model is unreachable: the rows stay, and the next alarm asks again.
+        console.warn(
+          JSON.stringify({ level: "warn", msg: "outbox confirmation failed", error: String(error) }),
+        );
+      }
     }
     const expiry = this.hasKeys ? this.expireIdempotency(now) : null;
     const { unsent, unconfirmed, retryAt } = this.outbox.status();
     let next: number | null;
     if (unsent > 0) next = retryAt ?? now + SAFETY_ALARM_MS;
-    else if (unconfirmed > 0) next = this.outbox.nextConfirmation(now);
+    else if (unconfirmed > 0) next = asked ? this.outbox.nextConfirmation(now) : now + CONFIRM_POLL_MS;
     else next = expiry;
     if (next !== null) await this.scheduleAlarm(next);
   }

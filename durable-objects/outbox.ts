@@ -64,6 +64,8 @@ const MAX_RESEND_DOUBLINGS = 5;
  */
 export const CONFIRM_POLL_MS = 4_000;
 const MAX_CONFIRM_POLL_MS = 60_000;
+/** A busy document asks the change feed anyway once this many events wait: memory holds one entry for each. */
+const MAX_WAITING = 10_000;
 
 export interface OutboxStatus {
   /** Events not handed to the queue yet, or to be handed again (after a restart, none until the feed is asked). */
@@ -108,6 +110,8 @@ export class Outbox {
   /** The newest version committed (0: none); events up to it may wait in the outbox. */
   private latest = 0;
   private idlePolls = 0;
+  /** Events up to this version were committed by an earlier incarnation: whether they were sent is not known. */
+  private unknownThrough = 0;
 
   constructor(
     private readonly storage: DurableObjectStorage,
@@ -141,6 +145,7 @@ export class Outbox {
     this.confirmedThrough = confirmedThrough;
     this.storedThrough = confirmedThrough;
     this.unsentFrom = latest + 1;
+    this.unknownThrough = latest;
     for (const v of holes) this.holes.add(v);
   }
 
@@ -154,6 +159,22 @@ export class Outbox {
     return this.resend.size > 0 || this.unsentFrom <= this.latest;
   }
 
+  /**
+   * Whether asking the change feed now could lead to a resend: an event of unknown fate (from an earlier
+   * incarnation), a hole or a sent event the feed should hold by now (CONFIRM_AFTER_MS, doubling with each resend),
+   * or more events waiting than memory should hold. An event sent moments ago is not sent again even if the feed
+   * lacks it, so asking about it only moves the mark: a busy document leaves that until it goes quiet.
+   */
+  confirmationDue(now: number): boolean {
+    if (this.confirmedThrough < this.unknownThrough) return true;
+    if (this.waiting() >= MAX_WAITING) return true;
+    for (const v of this.holes) if (!this.resend.has(v) && this.overdue(v, now)) return true;
+    for (const v of this.sentAt.keys()) {
+      if (!this.isConfirmed(v) && !this.resend.has(v) && this.overdue(v, now)) return true;
+    }
+    return false;
+  }
+
   /** When the alarm should next ask the change feed about sent rows. */
   nextConfirmation(now: number): number {
     return now + Math.min(MAX_CONFIRM_POLL_MS, CONFIRM_POLL_MS * 2 ** this.idlePolls);
@@ -161,7 +182,7 @@ export class Outbox {
 
   /** Known without reading storage: versions are gap-free, so the counts follow from the marks. */
   status(): OutboxStatus {
-    const waiting = this.latest - this.confirmedThrough - this.confirmedAbove.size + this.holes.size;
+    const waiting = this.waiting();
     const unsent = Math.max(0, this.latest - this.unsentFrom + 1) + this.resend.size;
     return {
       unsent,
@@ -170,6 +191,11 @@ export class Outbox {
       retryAt: this.retryAt,
       confirmedThrough: this.confirmedThrough,
     };
+  }
+
+  /** Events the change feed is not known to hold: above the mark and not confirmed, and the holes. */
+  private waiting(): number {
+    return this.latest - this.confirmedThrough - this.confirmedAbove.size + this.holes.size;
   }
 
   private isConfirmed(version: number): boolean {

@@ -3,6 +3,7 @@ import { env } from "cloudflare:workers";
 import { describe, expect, it } from "vitest";
 import { objectName } from "../../domain/keys";
 import type { DocumentObject } from "../../durable-objects/DocumentObject";
+import { CONFIRM_AFTER_MS, CONFIRM_POLL_MS } from "../../durable-objects/outbox";
 import { documentStub } from "../../workers/documents-client";
 import { eventually, get, getEventual, put, uniqueId } from "../helpers";
 import { requestFor } from "../write-requests";
@@ -29,6 +30,13 @@ function outboxOf(id: string) {
     /** The version through which the change feed is confirmed (meta.confirmed_through). */
     mark: state.storage.sql.exec<{ mark: number }>("SELECT confirmed_through AS mark FROM meta").one().mark,
   }));
+}
+
+/** Moves the object's clock past the quiet window, as if no write had come for a poll interval. */
+function quietFor(id: string): Promise<void> {
+  return runInDurableObject(stubFor(id), (instance) => {
+    instance.clock = () => Date.now() + CONFIRM_POLL_MS;
+  });
 }
 
 /** Makes the object's queue sends fail until the returned function is called. */
@@ -75,8 +83,9 @@ describe("outbox", () => {
       expect(read.headers.get("read-source")).toBe("read-model");
       expect(read.body).toMatchObject({ version: 4, data: { n: 3 } });
     });
-    // Once the change feed holds them, the next alarm confirms them, committing nothing: the mark reaches
-    // storage with the next write's commit.
+    // Once the change feed holds them and the document has gone quiet, the next alarm confirms them, committing
+    // nothing: the mark reaches storage with the next write's commit.
+    await quietFor(id);
     await runDurableObjectAlarm(stubFor(id));
     expect(await outboxOf(id)).toMatchObject({
       rows: [1, 2, 3, 4],
@@ -254,6 +263,7 @@ describe("outbox", () => {
       ).results.map((r) => r.version);
     for (let n = 1; n <= 3; n++) expect((await put(path(id), { n })).status).toBe(n === 1 ? 201 : 200);
     await eventually(async () => expect(await feed()).toEqual([1, 3]));
+    now += CONFIRM_POLL_MS;
     await runDurableObjectAlarm(stubFor(id));
     // 1 and 3 are confirmed; 2 is not overdue yet, so the mark waits below it, in memory (nothing to commit).
     expect(await outboxOf(id)).toMatchObject({
@@ -325,6 +335,9 @@ describe("outbox", () => {
       (await env.DB.prepare("SELECT count(*) AS n FROM changes WHERE id = ?").bind(id).first<{ n: number }>())
         ?.n;
     await eventually(async () => expect(await projected()).toBe(1200), 20_000);
+    await runInDurableObject(object(), (instance) => {
+      instance.clock = () => Date.now() + CONFIRM_POLL_MS;
+    });
     await runDurableObjectAlarm(object());
     expect(asked).toEqual(["runs 1-1200"]);
     const after = await runInDurableObject(object(), async (instance, state) => ({
@@ -338,6 +351,77 @@ describe("outbox", () => {
       status: { unsent: 0, unconfirmed: 0, confirmedThrough: 1200 },
       alarm: null,
     });
+  });
+
+  it("leaves the change feed alone while the document is busy, and asks once it goes quiet or an event is due", async () => {
+    const id = uniqueId("busy");
+    const asked: string[] = [];
+    let now = Date.now();
+    await runInDurableObject(stubFor(id), (instance) => {
+      instance.clock = () => now;
+      const real = instance.changeFeed;
+      instance.changeFeed = {
+        holds: (k, versions) => {
+          asked.push(`holds ${versions.join(",")}`);
+          return real.holds(k, versions);
+        },
+        runs: (k, from, to, limit) => {
+          asked.push(`runs ${from}-${to}`);
+          return real.runs(k, from, to, limit);
+        },
+      };
+    });
+    const projected = async () =>
+      (await env.DB.prepare("SELECT count(*) AS n FROM changes WHERE id = ?").bind(id).first<{ n: number }>())
+        ?.n;
+    expect((await put(path(id), { n: 1 })).status).toBe(201);
+    now += 1_000;
+    expect((await put(path(id), { n: 2 })).status).toBe(200);
+    await eventually(async () => expect(await projected()).toBe(2));
+
+    // Written a moment ago and nothing due: the poll passes without a question, and comes back a poll later.
+    await runDurableObjectAlarm(stubFor(id));
+    expect(asked).toEqual([]);
+    expect(await outboxOf(id)).toMatchObject({
+      status: { unsent: 0, unconfirmed: 2 },
+      alarm: now + CONFIRM_POLL_MS,
+    });
+
+    // Quiet for a poll interval: one question confirms both.
+    now += CONFIRM_POLL_MS;
+    await runDurableObjectAlarm(stubFor(id));
+    expect(asked).toEqual(["runs 1-2"]);
+    expect((await outboxOf(id)).status).toMatchObject({ unconfirmed: 0, confirmedThrough: 2 });
+
+    // Busy again, but version 3 was sent long enough ago that, were it missing, it would go again: asked.
+    expect((await put(path(id), { n: 3 })).status).toBe(200);
+    await eventually(async () => expect(await projected()).toBe(3));
+    now += CONFIRM_AFTER_MS;
+    expect((await put(path(id), { n: 4 })).status).toBe(200);
+    await eventually(async () => expect(await projected()).toBe(4));
+    await runDurableObjectAlarm(stubFor(id));
+    expect(asked).toEqual(["runs 1-2", "runs 3-4"]);
+    expect((await outboxOf(id)).status).toMatchObject({ unconfirmed: 0, confirmedThrough: 4 });
+
+    // After a restart, busy at once: whether the earlier incarnation sent version 5 is not known, so it asks
+    // (from the mark that version 5 stored with its commit).
+    expect((await put(path(id), { n: 5 })).status).toBe(200);
+    await abortAllDurableObjects();
+    const again: string[] = [];
+    await runInDurableObject(stubFor(id), (instance) => {
+      instance.clock = () => now;
+      const real = instance.changeFeed;
+      instance.changeFeed = {
+        holds: (k, versions) => real.holds(k, versions),
+        runs: (k, from, to, limit) => {
+          again.push(`runs ${from}-${to}`);
+          return real.runs(k, from, to, limit);
+        },
+      };
+    });
+    expect((await put(path(id), { n: 6 })).status).toBe(200);
+    await runDurableObjectAlarm(stubFor(id));
+    expect(again).toEqual(["runs 5-6"]);
   });
 
   it("keeps confirming above the mark while hundreds of holes wait, and asks about every hole in turn", async () => {
