@@ -6,6 +6,7 @@
  *   npm run bench:cpu                          Tessera (working tree) and the floor
  *   npm run bench:cpu -- --ab=HEAD~1           the working tree against another commit, interleaved
  *   npm run bench:cpu -- --floor-alarm         also a floor that sets one alarm per write, as Tessera's writes do
+ *   npm run bench:cpu -- --floor-queue         also the pipeline floor: the floor plus one queue message per write
  *   options: --only=write-spread,read-strong   --rounds=3   --seconds=4   --docs=1000
  * read-strong reads objects the runtime has evicted (as after 10 s idle); read-strong-warm reads them in memory.
  */
@@ -27,6 +28,7 @@ const rounds = Number(args.get("rounds") ?? 3);
 const only = args.get("only")?.split(",");
 const ab = args.get("ab");
 const floorAlarm = args.has("floor-alarm");
+const floorQueue = args.has("floor-queue");
 
 const payload = benchDocument;
 const rand = (n: number) => Math.floor(Math.random() * n);
@@ -90,6 +92,15 @@ if (ab !== undefined) {
     cwd: root,
     ...FLOOR,
     port: 9501,
+  });
+}
+if (floorQueue) {
+  contenders.push({
+    label: "floor+queue",
+    spec: { config: "bench/floor-queue/wrangler.toml" },
+    cwd: root,
+    ...FLOOR,
+    port: 9503,
   });
 }
 if (floorAlarm) {

@@ -55,7 +55,7 @@ const out = resolve(root, "bench/.out");
 /** `--against=<commit>` adds Tessera as built from that commit, measured in the same run: before and after. */
 const against = process.argv.find((a) => a.startsWith("--against="))?.slice("--against=".length);
 
-type SystemName = "tessera" | "baseline" | "floor" | "d1-direct";
+type SystemName = "tessera" | "baseline" | "floor" | "floor-queue" | "d1-direct";
 const tessera: SystemSpec = {
   config: "wrangler.toml",
   migrationsDir: "migrations",
@@ -65,11 +65,14 @@ const SYSTEMS: Partial<Record<SystemName, SystemSpec>> = {
   tessera,
   ...(against === undefined ? {} : { baseline: { ...tessera, root: worktree(against) } }),
   floor: { config: "bench/floor/wrangler.toml" },
+  // The pipeline floor: the floor plus one event per write on a local queue (writes only).
+  "floor-queue": { config: "bench/floor-queue/wrangler.toml" },
   "d1-direct": { config: "bench/d1-direct/wrangler.toml", migrationsDir: "bench/d1-direct/migrations" },
 };
 const NAMES = Object.keys(SYSTEMS) as SystemName[];
 /** How a system is named in the report. */
-const label = (name: SystemName) => (name === "baseline" ? `tessera@${against}` : name);
+const label = (name: SystemName) =>
+  name === "baseline" ? `tessera@${against}` : name === "floor-queue" ? "floor+queue" : name;
 /** The baseline takes Tessera's requests. */
 const mixOf = (scenario: Scenario, name: SystemName) => scenario.mix[name === "baseline" ? "tessera" : name];
 
@@ -99,6 +102,7 @@ const SCENARIOS: Scenario[] = [
     mix: {
       tessera: one(put(() => `/v1/bench/${doc()}`)),
       floor: one(put(() => `/k/${doc()}`)),
+      "floor-queue": one(put(() => `/k/${doc()}`)),
       "d1-direct": one(put(() => `/docs/${doc()}`)),
     },
   },
@@ -108,6 +112,7 @@ const SCENARIOS: Scenario[] = [
     mix: {
       tessera: one(put(() => "/v1/bench/hot")),
       floor: one(put(() => "/k/hot")),
+      "floor-queue": one(put(() => "/k/hot")),
       "d1-direct": one(put(() => "/docs/hot")),
     },
   },
@@ -164,6 +169,8 @@ export interface Row extends Measurement {
   ratioToFloor: number | null;
   /** Each rep's ratio to the floor, in rep order. */
   ratiosToFloor: number[];
+  /** Tessera's median paired ratio to the pipeline floor (floor+queue), in the scenarios it runs; else null. */
+  ratioToFloorQueue: number | null;
   /** workerd CPU per completed request while the load ran (median), in microseconds. */
   cpuUsPerRequest: number;
 }
@@ -203,6 +210,7 @@ async function seed(running: Record<SystemName, RunningSystem>): Promise<void> {
     tessera: (i) => `/v1/bench/d${i}`,
     baseline: (i) => `/v1/bench/d${i}`,
     floor: (i) => `/k/d${i}`,
+    "floor-queue": (i) => `/k/d${i}`,
     "d1-direct": (i) => `/docs/d${i}`,
   };
   for (const name of Object.keys(running) as SystemName[]) {
@@ -342,6 +350,7 @@ async function main(): Promise<void> {
       (sc) => samples.has(`${sc.name}/floor`) || samples.has(`${sc.name}/tessera`),
     )) {
       const floor = samples.get(`${scenario.name}/floor`);
+      const floorQueue = samples.get(`${scenario.name}/floor-queue`);
       for (const name of NAMES) {
         const ms = samples.get(`${scenario.name}/${name}`);
         if (ms === undefined) continue;
@@ -361,6 +370,10 @@ async function main(): Promise<void> {
           requests: ms.reduce((sum, m) => sum + m.requests, 0),
           ratioToFloor: floor === undefined ? null : median(ratios),
           ratiosToFloor: ratios,
+          ratioToFloorQueue:
+            floorQueue !== undefined && (name === "tessera" || name === "baseline")
+              ? median(ms.map((m, i) => m.throughput / Math.max(1, floorQueue[i]?.throughput ?? 0)))
+              : null,
           cpuUsPerRequest: median(cpuPerRequest.get(`${scenario.name}/${name}`) ?? [0]),
         });
       }
