@@ -266,7 +266,11 @@ export class Outbox {
       }
       v = Math.max(v, last + 1);
     }
-    this.idlePolls = filled.length > 0 || runs.length > 0 ? 0 : Math.min(this.idlePolls + 1, 8);
+    // Polls back off while nothing arrives that should have by now (an overdue event, a hole, an event sent
+    // again). While everything asked about is young, the projector is only behind: the next poll keeps the pace.
+    const stalled =
+      lost.length > 0 || holes.length > 0 || [...this.resends.keys()].some((r) => r >= from && r <= to);
+    this.idlePolls = filled.length > 0 || runs.length > 0 || !stalled ? 0 : Math.min(this.idlePolls + 1, 8);
     for (const h of filled) {
       this.holes.delete(h);
       this.forget(h);

@@ -424,6 +424,39 @@ describe("outbox", () => {
     expect(again).toEqual(["runs 5-6"]);
   });
 
+  it("keeps the poll pace while the projector is only behind, and backs off once an event is overdue", async () => {
+    const id = uniqueId("pace");
+    const sent: number[] = [];
+    let now = Date.now();
+    await runInDurableObject(stubFor(id), (instance) => {
+      instance.clock = () => now;
+      instance.publish = async (batch) => {
+        sent.push(...batch.map((m) => m.version));
+      };
+      // A projector far behind: the feed holds nothing yet.
+      instance.changeFeed = { holds: async () => new Set(), runs: async () => [] };
+    });
+    expect((await put(path(id), { n: 1 })).status).toBe(201);
+    await eventually(async () => expect(sent).toEqual([1]));
+
+    // Asked and not found, but sent a moment ago: the next poll comes at the usual pace, again and again.
+    for (let poll = 0; poll < 3; poll++) {
+      now += CONFIRM_POLL_MS;
+      await runDurableObjectAlarm(stubFor(id));
+      expect((await outboxOf(id)).alarm).toBe(now + CONFIRM_POLL_MS);
+    }
+    expect(sent).toEqual([1]);
+
+    // Overdue: sent again, and from now on each poll that finds nothing waits twice as long as the last.
+    now += CONFIRM_AFTER_MS;
+    await runDurableObjectAlarm(stubFor(id));
+    expect(sent).toEqual([1, 1]);
+    expect((await outboxOf(id)).alarm).toBe(now + 2 * CONFIRM_POLL_MS);
+    now += 2 * CONFIRM_POLL_MS;
+    await runDurableObjectAlarm(stubFor(id));
+    expect((await outboxOf(id)).alarm).toBe(now + 4 * CONFIRM_POLL_MS);
+  });
+
   it("keeps confirming above the mark while hundreds of holes wait, and asks about every hole in turn", async () => {
     const id = uniqueId("holes");
     const key = { tenant: "default", collection, id };
