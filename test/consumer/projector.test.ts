@@ -180,6 +180,24 @@ describe("projector", () => {
     expect(await changeVersions("unit", id)).toEqual([1, 2]);
   });
 
+  it("numbers the feed without gaps when events arrive again, in a later batch or twice in one", async () => {
+    const id = "renumbered";
+    const maxSeq = async () =>
+      (await env.DB.prepare("SELECT max(seq) AS s FROM changes").first<{ s: number | null }>())?.s ?? 0;
+    const before = await maxSeq();
+    for (const versions of [[1, 2], [1, 2, 3], [3, 3, 4], [2]]) {
+      const { batch, acked } = batchOf(versions.map((version) => event({ id, version })));
+      await projectBatch(batch, { db: env.DB, archive: env.ARCHIVE });
+      expect(acked).toHaveLength(versions.length);
+    }
+    const { results } = await env.DB.prepare("SELECT seq, version FROM changes WHERE id = ? ORDER BY seq")
+      .bind(id)
+      .all<{ seq: number; version: number }>();
+    expect(results).toEqual([1, 2, 3, 4].map((version) => ({ seq: before + version, version })));
+    // What /v1/_stats reports as the events projected: four, however many deliveries.
+    expect(await maxSeq()).toBe(before + 4);
+  });
+
   it("keeps a deleted document deleted when an older put arrives late", async () => {
     const id = "tomb";
     await projectBatch(batchOf([event({ id, version: 3, type: "delete", data: null })]).batch, {
