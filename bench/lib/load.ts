@@ -10,6 +10,13 @@ export interface Measurement {
   /** Requests that failed or answered other than 2xx. */
   errors: number;
   requests: number;
+  /** Writes (PUT, POST, PATCH) that answered 2xx: each committed an event, which the harness waits to see projected. */
+  writes: number;
+  /**
+   * Writes started, at least `writes`: those in flight when a closed-loop run stops go unanswered, and each may or
+   * may not have committed.
+   */
+  writesStarted: number;
   /** What the errors were: `status 503`, `connection errors`, `timeouts`, with their counts. */
   errorKinds?: Record<string, number>;
 }
@@ -37,6 +44,8 @@ export async function closedLoop(
     }
     return (mix.at(-1) as { spec: RequestSpec }).spec;
   };
+  let writes = 0;
+  let writesStarted = 0;
   const result = await autocannon({
     url,
     connections: options.connections,
@@ -44,8 +53,11 @@ export async function closedLoop(
     timeout: 10,
     requests: [
       {
-        setupRequest: (request) => {
+        // A connection has one request in flight, so its context says what the answer is to.
+        setupRequest: (request, context) => {
           const spec = pick();
+          context.write = spec.method !== "GET";
+          if (context.write) writesStarted += 1;
           return {
             ...request,
             method: spec.method,
@@ -53,6 +65,9 @@ export async function closedLoop(
             headers: { "content-type": "application/json", ...spec.headers },
             ...(spec.body === undefined ? {} : { body: spec.body() }),
           };
+        },
+        onResponse: (status, _body, context) => {
+          if (context.write === true && status >= 200 && status < 300) writes += 1;
         },
       },
     ],
@@ -72,6 +87,8 @@ export async function closedLoop(
     max: result.latency.max,
     errors: result.errors + result.timeouts + result.non2xx,
     requests: completed,
+    writes,
+    writesStarted,
   };
 }
 
@@ -125,5 +142,7 @@ export async function openLoop(
     max: sorted.at(-1) ?? 0,
     errors,
     requests: count,
+    writes: spec.method === "GET" ? 0 : count - errors,
+    writesStarted: spec.method === "GET" ? 0 : count,
   };
 }

@@ -11,6 +11,7 @@ interface ReportRow {
   ratioToFloor: number | null;
   ratiosToFloor: number[];
   ratioToFloorQueue: number | null;
+  ratioToD1Direct: number | null;
   cpuUsPerRequest: number;
 }
 
@@ -56,8 +57,8 @@ export function renderTable(report: Report, existing: string): string {
       `${report.machine.memoryGiB} GiB, Node ${report.machine.node}.`,
     `Harness: ${report.harness}. Load: ${report.loadGenerator}.`,
     "",
-    "| scenario | system | req/s | p50 ms | p99 ms | max ms | errors | × floor (each run) | × floor+queue | CPU µs/req |",
-    "| --- | --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |",
+    "| scenario | system | req/s | p50 ms | p99 ms | max ms | errors | × floor (each run) | × floor+queue | × D1-direct | CPU µs/req |",
+    "| --- | --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |",
     ...report.results.map(
       (r) =>
         `| ${r.scenario} | ${r.system} | ${fmt(r.throughput)} | ${fmt(r.p50)} | ${fmt(r.p99)} | ${fmt(r.max)} | ${r.errors} | ${
@@ -66,14 +67,18 @@ export function renderTable(report: Report, existing: string): string {
             : r.system === "floor"
               ? "1.00"
               : ratioCell(r.ratioToFloor, r.ratiosToFloor)
-        } | ${r.ratioToFloorQueue === null ? "" : fmt(r.ratioToFloorQueue, 2)} | ${fmt(r.cpuUsPerRequest)} |`,
+        } | ${r.ratioToFloorQueue === null ? "" : fmt(r.ratioToFloorQueue, 2)} | ${
+          r.ratioToD1Direct === null ? "" : fmt(r.ratioToD1Direct, 2)
+        } | ${fmt(r.cpuUsPerRequest)} |`,
     ),
     "",
     "CPU µs/req is workerd's CPU time (user + system, from /proc) while the load ran, divided by the requests it " +
-      "completed; it includes whatever work the requests set off during the run (for Tessera: queue sends, " +
-      "projection, archive). × floor+queue is Tessera's throughput over the pipeline floor's in the same run " +
+      "completed; it includes what the requests set off during the run (for Tessera: the queue sends) but not the " +
+      "projection, which a saturated workerd here runs only once the load ends (see how the harness measures). " +
+      "× floor+queue is Tessera's throughput over the pipeline floor's in the same run " +
       "(median of the runs): the floor plus one event message per write on a local queue, which is the least any " +
-      "system that emits an event per write can do here.",
+      "system that emits an event per write can do here. × D1-direct is Tessera's throughput over the common " +
+      "alternative's, paired the same way.",
     "",
     ...report.scenarios.map((s) => `- **${s.name}**: ${s.description}`),
     "",

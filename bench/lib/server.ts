@@ -3,9 +3,10 @@
  * the bindings wrangler derives from its config, on Miniflare's own HTTP server (no `wrangler dev` proxy hop),
  * with state persisted on disk.
  */
-import { execFileSync } from "node:child_process";
+import { execFile, execFileSync } from "node:child_process";
 import { existsSync, readdirSync, readFileSync, rmSync } from "node:fs";
 import { join, resolve } from "node:path";
+import { promisify } from "node:util";
 import { Log, LogLevel, Miniflare } from "miniflare";
 import { unstable_getMiniflareWorkerOptions, unstable_splitSqlQuery } from "wrangler";
 
@@ -29,16 +30,32 @@ export interface RunningSystem {
 const root = resolve(import.meta.dirname, "../..");
 const env = { ...process.env, CLOUDFLARE_CF_FETCH_ENABLED: "false", WRANGLER_SEND_METRICS: "false" };
 
-/** Bundles a Worker with wrangler into `outdir`; returns the bundle's path. */
-export function bundle(spec: SystemSpec, outdir: string): string {
+function bundleArgs(spec: SystemSpec, outdir: string): string[] {
   rmSync(outdir, { recursive: true, force: true });
   const args = ["wrangler", "deploy", "--dry-run", "--outdir", outdir, "--config", spec.config];
   if (spec.entry !== undefined) args.push(spec.entry);
-  execFileSync("npx", args, { cwd: spec.root ?? root, env, stdio: ["ignore", "ignore", "inherit"] });
+  return args;
+}
+
+function bundlePath(outdir: string): string {
   // The bundle is named after its entry (index.js, worker.js, ...).
   const name = existsSync(outdir) ? readdirSync(outdir).find((f) => f.endsWith(".js")) : undefined;
   if (name === undefined) throw new Error(`wrangler produced no bundle in ${outdir}`);
   return join(outdir, name);
+}
+
+/** Bundles a Worker with wrangler into `outdir`; returns the bundle's path. */
+export function bundle(spec: SystemSpec, outdir: string): string {
+  const args = bundleArgs(spec, outdir);
+  execFileSync("npx", args, { cwd: spec.root ?? root, env, stdio: ["ignore", "ignore", "inherit"] });
+  return bundlePath(outdir);
+}
+
+/** bundle(), without blocking: several Workers bundle at once. */
+export async function bundleAsync(spec: SystemSpec, outdir: string): Promise<string> {
+  const args = bundleArgs(spec, outdir);
+  await promisify(execFile)("npx", args, { cwd: spec.root ?? root, env });
+  return bundlePath(outdir);
 }
 
 /** Starts a bundled Worker on 127.0.0.1:`port` with its state under `persistDir` (kept across restarts). */
@@ -55,7 +72,7 @@ export async function start(
     port: options.port,
     cf: false,
     defaultPersistRoot: options.persistDir,
-    log: new Log(LogLevel.WARN),
+    log: new Log(process.env.BENCH_LOG === "info" ? LogLevel.INFO : LogLevel.WARN),
     ...(options.inspectorPort === undefined ? {} : { inspectorPort: options.inspectorPort }),
     workers: [
       {

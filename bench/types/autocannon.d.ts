@@ -6,6 +6,8 @@ declare module "autocannon" {
     headers?: Record<string, string>;
     body?: string;
     setupRequest?: (request: Request, context: Record<string, unknown>) => Request;
+    /** Called with each answer to this request, with the connection's context. */
+    onResponse?: (status: number, body: string, context: Record<string, unknown>) => void;
   }
   interface Histogram {
     average: number;
