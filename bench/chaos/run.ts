@@ -47,6 +47,8 @@ const spec = (chaos: boolean) => ({
 
 const clock = () => performance.now();
 let base = "";
+/** When the service last answered anything: a process that dies mid-run shows as a stop in answers. */
+let lastAnswer = 0;
 
 async function client(id: number, until: number, ops: Operation[]): Promise<void> {
   const random = seededRandom(settings.seed * 1000 + id);
@@ -67,6 +69,7 @@ async function client(id: number, until: number, ops: Operation[]): Promise<void
         });
         const body = (await res.json()) as { version?: number };
         const ret = clock();
+        lastAnswer = ret;
         const acked = res.ok && typeof body.version === "number";
         ops.push({
           kind: "write",
@@ -90,6 +93,7 @@ async function client(id: number, until: number, ops: Operation[]): Promise<void
         });
         const body = (await res.json()) as { version?: number; data?: { value?: string } };
         const ret = clock();
+        lastAnswer = ret;
         if (res.status === 200 && typeof body.version === "number") {
           ops.push({
             kind: "read",
@@ -107,6 +111,17 @@ async function client(id: number, until: number, ops: Operation[]): Promise<void
         // A read that got no answer says nothing.
       }
     }
+  }
+}
+
+/** Whether the service answers at all. */
+async function answers(): Promise<boolean> {
+  try {
+    const res = await fetch(`${base}/v1/_stats`, { signal: AbortSignal.timeout(5_000) });
+    await res.arrayBuffer();
+    return true;
+  } catch {
+    return false;
   }
 }
 
@@ -199,6 +214,14 @@ async function main(): Promise<void> {
   system = await start(spec(true), script, { port, persistDir, fresh: false });
   console.log("restart: back up with its state");
   await Promise.all(clients);
+  // A runtime that crashed (workerd has segfaulted here once, after the restart) leaves the clients without
+  // answers: said plainly, since the run then exercised less than it claims. The drain starts it again.
+  if (!(await answers())) {
+    console.log(
+      `warning: the service stopped answering ${((until - lastAnswer) / 1000).toFixed(1)} s before the clients ` +
+        "stopped (its process died: see the runtime's log above); the drain starts it again",
+    );
+  }
 
   // Drain: faults off, the outbox alarms and queue retries deliver what is left; dead letters are redriven.
   await system.stop();
@@ -218,6 +241,10 @@ async function main(): Promise<void> {
       converged = true;
       break;
     }
+    // The drain can take a minute (objects whose polls backed off during the faults ask again only when due).
+    console.log(
+      `drain: ${((clock() - drainStart) / 1000).toFixed(1)} s, ${violations.length} differences left between the logs and the read side`,
+    );
     await (await fetch(`${base}/v1/_admin/dead-letters/redrive`, { method: "POST" })).arrayBuffer();
     await new Promise((r) => setTimeout(r, 1000));
   }
@@ -227,8 +254,10 @@ async function main(): Promise<void> {
   await system.stop();
 
   const reads = ops.filter((o) => o.kind === "read").length;
+  const unanswered = ops.filter((o) => o.kind === "write" && o.ret === null).length;
   console.log(
-    `operations ${summary.operations} (reads ${reads}), acknowledged ${summary.acknowledged}, lost ${summary.lost}, ` +
+    `operations ${summary.operations} (reads ${reads}), acknowledged ${summary.acknowledged}, ` +
+      `writes unanswered ${unanswered}, lost ${summary.lost}, ` +
       `duplicated ${summary.duplicated}, unacknowledged but applied ${summary.unacknowledgedApplied}, ` +
       `events ${[...history.values()].reduce((n, l) => n + l.length, 0)}, ` +
       `converged ${converged ? `in ${convergeSeconds.toFixed(1)} s` : `NOT within ${settings.drainSeconds} s`}`,
