@@ -39,6 +39,21 @@ function quietFor(id: string): Promise<void> {
   });
 }
 
+/** Makes the object's change feed record each question it is asked (`runs 3-4`, `holds 2,7`) in `asked`. */
+function recordQuestions(instance: DocumentObject, asked: string[]): void {
+  const real = instance.changeFeed;
+  instance.changeFeed = {
+    holds: (k, versions) => {
+      asked.push(`holds ${versions.join(",")}`);
+      return real.holds(k, versions);
+    },
+    runs: (k, from, to, limit) => {
+      asked.push(`runs ${from}-${to}`);
+      return real.runs(k, from, to, limit);
+    },
+  };
+}
+
 /** Makes the object's queue sends fail until the returned function is called. */
 async function breakSends(id: string): Promise<() => Promise<void>> {
   let original: DocumentObject["publish"] | undefined;
@@ -313,19 +328,7 @@ describe("outbox", () => {
     const key = { tenant: "default", collection: "outbox-burst", id };
     const object = () => env.DOCUMENTS.get(env.DOCUMENTS.idFromName(objectName(key)));
     const asked: string[] = [];
-    await runInDurableObject(object(), (instance) => {
-      const real = instance.changeFeed;
-      instance.changeFeed = {
-        holds: (k, versions) => {
-          asked.push(`holds ${versions.length}`);
-          return real.holds(k, versions);
-        },
-        runs: (k, from, to, limit) => {
-          asked.push(`runs ${from}-${to}`);
-          return real.runs(k, from, to, limit);
-        },
-      };
-    });
+    await runInDurableObject(object(), (instance) => recordQuestions(instance, asked));
     // 1,200 writes racing: group commit applies them in a few turns, and the outbox sends them in batches.
     const stub = documentStub(env.DOCUMENTS, key);
     await Promise.all(
@@ -359,17 +362,7 @@ describe("outbox", () => {
     let now = Date.now();
     await runInDurableObject(stubFor(id), (instance) => {
       instance.clock = () => now;
-      const real = instance.changeFeed;
-      instance.changeFeed = {
-        holds: (k, versions) => {
-          asked.push(`holds ${versions.join(",")}`);
-          return real.holds(k, versions);
-        },
-        runs: (k, from, to, limit) => {
-          asked.push(`runs ${from}-${to}`);
-          return real.runs(k, from, to, limit);
-        },
-      };
+      recordQuestions(instance, asked);
     });
     const projected = async () =>
       (await env.DB.prepare("SELECT count(*) AS n FROM changes WHERE id = ?").bind(id).first<{ n: number }>())
@@ -410,14 +403,7 @@ describe("outbox", () => {
     const again: string[] = [];
     await runInDurableObject(stubFor(id), (instance) => {
       instance.clock = () => now;
-      const real = instance.changeFeed;
-      instance.changeFeed = {
-        holds: (k, versions) => real.holds(k, versions),
-        runs: (k, from, to, limit) => {
-          again.push(`runs ${from}-${to}`);
-          return real.runs(k, from, to, limit);
-        },
-      };
+      recordQuestions(instance, again);
     });
     expect((await put(path(id), { n: 6 })).status).toBe(200);
     await runDurableObjectAlarm(stubFor(id));
