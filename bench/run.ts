@@ -206,8 +206,9 @@ const plus = (c: Committed, m: { writes: number; writesStarted: number }): Commi
 /**
  * Waits until the read model holds every event committed: `committed.most`, or at least `committed.least` and no
  * more arriving for SETTLE_TAIL_MS (writes cut off when a closed-loop run stops may or may not have committed).
- * Locally, a saturated workerd fires no timers, so Miniflare's queue delivers nothing while a closed-loop run
- * lasts and the whole backlog projects once it ends: only a count says when that is done. Fails when the projector
+ * Locally, Miniflare's queue delivers nothing while a closed-loop run keeps workerd busy (its broker, a Durable
+ * Object in the same process, sends no batch until the load stops), and the whole backlog projects once it ends,
+ * with pauses: only a count says when that is done. Fails when the projector
  * stands still short of the least.
  */
 async function settle(tessera: RunningSystem, committed: Committed): Promise<number> {

@@ -1,4 +1,5 @@
 /** The change feed: each (document, version) recorded once, its sequence assigned when first seen. */
+import { objectName } from "../../../domain/keys";
 import { columnsOf, jsonChunks, type Projection, storedData } from "./types";
 
 /**
@@ -22,7 +23,7 @@ export const changesProjection: Projection = {
     // An event delivered twice in one batch goes in once (the filter above sees only rows stored before).
     const seen = new Set<string>();
     const unique = events.filter((e) => {
-      const key = JSON.stringify([e.tenant, e.collection, e.id, e.version]);
+      const key = `${objectName(e)}@${e.version}`;
       if (seen.has(key)) return false;
       seen.add(key);
       return true;
