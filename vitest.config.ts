@@ -8,7 +8,7 @@ export default defineConfig({
       miniflare: {
         bindings: {
           // Tests assert on behaviour, not on log lines; the logger has its own test with a sink.
-          LOG_REQUESTS: "false",
+          LOG_LEVEL: "off",
           // Applied to each test file's isolated D1 by test/setup.ts.
           TEST_MIGRATIONS: await readD1Migrations("./migrations"),
         },

@@ -80,7 +80,7 @@ interface Contender {
 const tessera: SystemSpec = {
   config: "wrangler.toml",
   migrationsDir: "migrations",
-  bindings: { LOG_REQUESTS: "false" },
+  bindings: { LOG_LEVEL: "off" },
 };
 const contenders: Contender[] = [{ label: "tessera", spec: tessera, cwd: root, ...TESSERA, port: 9500 }];
 if (ab !== undefined) {

@@ -124,7 +124,7 @@ function summarize(profile: Profile): {
 
 const system = floor
   ? { config: "bench/floor/wrangler.toml" }
-  : { config: "wrangler.toml", migrationsDir: "migrations", bindings: { LOG_REQUESTS: "false" } };
+  : { config: "wrangler.toml", migrationsDir: "migrations", bindings: { LOG_LEVEL: "off" } };
 const script = bundle(system, resolve(out, "profile"));
 const running = await start(system, script, {
   port,

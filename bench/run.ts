@@ -61,7 +61,7 @@ type SystemName = "tessera" | "baseline" | "floor" | "floor-queue" | "d1-direct"
 const tessera: SystemSpec = {
   config: "wrangler.toml",
   migrationsDir: "migrations",
-  bindings: { LOG_REQUESTS: "false" },
+  bindings: { LOG_LEVEL: "off" },
 };
 const SYSTEMS: Partial<Record<SystemName, SystemSpec>> = {
   tessera,

@@ -3,7 +3,8 @@
  * optional validation, and query defaults. Collections not declared here are schemaless with no secondary indexes.
  */
 import { z } from "zod";
-import type { JsonObject, JsonValue } from "./json";
+import { type JsonObject, type JsonValue, utf8Length } from "./json";
+import { formatPointer } from "./patch/pointer";
 
 export type FieldType = "string" | "number" | "boolean";
 
@@ -21,7 +22,6 @@ export const INDEX_SLOT_COUNT = 4;
  * of a page) stay small, so a cursor always fits in a URL.
  */
 export const MAX_INDEXED_STRING_BYTES = 512;
-const encoder = new TextEncoder();
 
 export const DEFAULT_QUERY_LIMIT = 50;
 export const MAX_QUERY_LIMIT = 200;
@@ -113,7 +113,7 @@ export function indexValues(collection: string, data: JsonObject | null): Array<
 export type ValidationFailure = { detail: string; pointer: string };
 
 function toPointer(path: ReadonlyArray<PropertyKey>): string {
-  return path.map((p) => `/${String(p).replaceAll("~", "~0").replaceAll("/", "~1")}`).join("");
+  return formatPointer(path.map(String));
 }
 
 /** Checks a document against its collection's schema and index types; null when it is valid. */
@@ -124,14 +124,12 @@ export function validateDocument(collection: string, data: JsonObject): Validati
     if (value !== undefined && value !== null && !matchesType(value, type)) {
       return { detail: `"${field}" is indexed as ${type}`, pointer: toPointer(field.split(".")) };
     }
-    if (typeof value === "string" && value.length * 3 > MAX_INDEXED_STRING_BYTES) {
-      const bytes = encoder.encode(value).length;
-      if (bytes > MAX_INDEXED_STRING_BYTES) {
-        return {
-          detail: `"${field}" is indexed, so it may hold at most ${MAX_INDEXED_STRING_BYTES} UTF-8 bytes (it has ${bytes})`,
-          pointer: toPointer(field.split(".")),
-        };
-      }
+    const bytes = typeof value === "string" ? utf8Length(value, MAX_INDEXED_STRING_BYTES) : 0;
+    if (bytes > MAX_INDEXED_STRING_BYTES) {
+      return {
+        detail: `"${field}" is indexed, so it may hold at most ${MAX_INDEXED_STRING_BYTES} UTF-8 bytes (it has ${bytes})`,
+        pointer: toPointer(field.split(".")),
+      };
     }
   }
   if (config.schema === undefined) return null;

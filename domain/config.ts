@@ -3,13 +3,17 @@
 export interface Config {
   readonly maxDocumentBytes: number;
   readonly idempotencyTtlMs: number;
-  readonly logRequests: boolean;
+  /** The least severe log entry written: request lines are `info`, faults `warn` and `error`. */
+  readonly logLevel: LogLevel;
 }
+
+export const LOG_LEVELS = ["debug", "info", "warn", "error", "off"] as const;
+export type LogLevel = (typeof LOG_LEVELS)[number];
 
 export interface ConfigVars {
   readonly MAX_DOCUMENT_BYTES?: string;
   readonly IDEMPOTENCY_TTL_SECONDS?: string;
-  readonly LOG_REQUESTS?: string;
+  readonly LOG_LEVEL?: string;
 }
 
 export const DEFAULT_MAX_DOCUMENT_BYTES = 1024 * 1024;
@@ -31,6 +35,13 @@ function positiveInt(
   return value;
 }
 
+function logLevel(raw: string | undefined): LogLevel {
+  if (raw === undefined || raw === "") return "info";
+  const level = LOG_LEVELS.find((l) => l === raw.toLowerCase());
+  if (level === undefined) throw new Error(`LOG_LEVEL must be one of ${LOG_LEVELS.join(", ")}, got "${raw}"`);
+  return level;
+}
+
 export function readConfig(vars: ConfigVars): Config {
   return {
     maxDocumentBytes: positiveInt(
@@ -42,6 +53,6 @@ export function readConfig(vars: ConfigVars): Config {
     idempotencyTtlMs:
       positiveInt("IDEMPOTENCY_TTL_SECONDS", vars.IDEMPOTENCY_TTL_SECONDS, DEFAULT_IDEMPOTENCY_TTL_SECONDS) *
       1000,
-    logRequests: vars.LOG_REQUESTS !== "false",
+    logLevel: logLevel(vars.LOG_LEVEL),
   };
 }

@@ -7,6 +7,7 @@
  * was evicted (or whose bit collides) is read from its object, which is always fresh enough.
  */
 import { decodeBase64Url, encodeBase64Url } from "./base64url";
+import { hash53 } from "./hash";
 import type { DocumentKey } from "./keys";
 import { objectName } from "./keys";
 
@@ -27,19 +28,9 @@ export function emptyToken(): ConsistencyToken {
   return { entries: [], evicted: new Uint8Array(SUMMARY_BITS / 8) };
 }
 
-/** cyrb53: a fast, well-distributed 53-bit string hash; collisions only make reads go to the primary. */
+/** A document's entry in the token: a hash of its key; collisions only make reads go to the primary. */
 export function keyHash(key: DocumentKey): string {
-  const text = objectName(key);
-  let h1 = 0xdeadbeef;
-  let h2 = 0x41c6ce57;
-  for (let i = 0; i < text.length; i++) {
-    const ch = text.charCodeAt(i);
-    h1 = Math.imul(h1 ^ ch, 2654435761);
-    h2 = Math.imul(h2 ^ ch, 1597334677);
-  }
-  h1 = Math.imul(h1 ^ (h1 >>> 16), 2246822507) ^ Math.imul(h2 ^ (h2 >>> 13), 3266489909);
-  h2 = Math.imul(h2 ^ (h2 >>> 16), 2246822507) ^ Math.imul(h1 ^ (h1 >>> 13), 3266489909);
-  return (4294967296 * (2097151 & h2) + (h1 >>> 0)).toString(36);
+  return hash53(objectName(key)).toString(36);
 }
 
 function bitOf(hash: string): number {

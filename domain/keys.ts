@@ -1,4 +1,5 @@
 /** Document addressing: tenant / collection / id, and the rules each part must follow. */
+import { utf8Length } from "./json";
 
 export interface DocumentKey {
   readonly tenant: string;
@@ -14,7 +15,6 @@ export const NAME = /^[a-z][a-z0-9_-]{0,62}$/;
 // C0 controls, DEL and C1 controls.
 // biome-ignore lint/suspicious/noControlCharactersInRegex: matching control characters is the point
 const CONTROL = /[\u0000-\u001f\u007f-\u009f]/;
-const encoder = new TextEncoder();
 
 export type KeyCheck = { ok: true } | { ok: false; reason: string };
 
@@ -33,8 +33,7 @@ export function checkId(id: string): KeyCheck {
   if (id.includes("/")) return { ok: false, reason: "id must not contain '/'" };
   if (CONTROL.test(id)) return { ok: false, reason: "id must not contain control characters" };
   if (!id.isWellFormed()) return { ok: false, reason: "id must be well-formed Unicode" };
-  // A UTF-16 unit is at most 3 UTF-8 bytes: short ids need no encoding to be counted.
-  const bytes = id.length * 3 <= MAX_ID_BYTES ? id.length : encoder.encode(id).length;
+  const bytes = utf8Length(id, MAX_ID_BYTES);
   if (bytes > MAX_ID_BYTES)
     return { ok: false, reason: `id is ${bytes} UTF-8 bytes; the limit is ${MAX_ID_BYTES}` };
   return { ok: true };

@@ -10,6 +10,7 @@ import {
   indexedFields,
   MAX_QUERY_LIMIT,
 } from "./collections";
+import { hash53 } from "./hash";
 
 export const OPERATORS = ["eq", "ne", "gt", "gte", "lt", "lte", "in", "prefix"] as const;
 export type Operator = (typeof OPERATORS)[number];
@@ -132,7 +133,5 @@ export function applyCursor(query: Query, cursor: string): Query | null {
 }
 
 function shapeHash(text: string): string {
-  let h = 0x811c9dc5;
-  for (let i = 0; i < text.length; i++) h = Math.imul(h ^ text.charCodeAt(i), 0x01000193) >>> 0;
-  return h.toString(36);
+  return hash53(text).toString(36);
 }

@@ -1,6 +1,6 @@
 /** How a document object asks the read model's change feed (D1 `changes`) which of its events arrived. */
 import type { DocumentKey } from "../domain/keys";
-import type { ChangeFeed } from "./outbox";
+import type { ChangeFeed } from "./outbox/outbox";
 
 /**
  * Both queries read the unique index on (tenant, collection, id, version): a list for scattered holes, and

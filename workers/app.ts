@@ -1,60 +1,71 @@
-/** The Hono application: middleware, routes, and the one error handler that speaks RFC 9457. */
+/** The Hono application: middleware, the route table, and the one error handler that speaks RFC 9457. */
 import { OpenAPIHono } from "@hono/zod-openapi";
+import type { Context } from "hono";
 import { HTTPException } from "hono/http-exception";
+import { requestId } from "hono/request-id";
 import { PatternRouter } from "hono/router/pattern-router";
 import type { ContentfulStatusCode } from "hono/utils/http-status";
-import { HttpProblem, problemResponse } from "./http/problem";
-import { methodNotAllowed } from "./middleware/method-not-allowed";
-import { requestId } from "./middleware/request-id";
-import { type LogSink, requestLog } from "./middleware/request-log";
-import { registerDocumentRoutes } from "./routes/documents";
-import { registerFeedRoutes } from "./routes/feed";
-import { registerOperationRoutes } from "./routes/operations";
-import { registerReadRoutes } from "./routes/reads";
-import { registerSystemRoutes } from "./routes/system";
+import { errorText, log } from "../platform/log";
+import { configOf } from "./config";
+import { HttpProblem, PROBLEM_JSON } from "./http/problem";
+import { requestLog } from "./middleware/request-log";
+import { documentRoutes } from "./routes/documents";
+import { feedRoutes, type PollClock, realClock } from "./routes/feed";
+import { operationRoutes } from "./routes/operations";
+import { readRoutes } from "./routes/reads";
+import { systemRoutes } from "./routes/system";
+import { registerRoutes } from "./routes/table";
 
 export interface AppEnv {
   Bindings: Env;
   Variables: { requestId: string; error?: string };
 }
 
-/** The app; `options.log` receives the request log lines (console.log by default). */
-export function createApp(options: { log?: LogSink } = {}): OpenAPIHono<AppEnv> {
+export interface AppOptions {
+  /** The clock long polls are measured by (tests inject one). */
+  readonly clock?: PollClock;
+}
+
+export function createApp(options: AppOptions = {}): OpenAPIHono<AppEnv> {
   // PatternRouter: the routes mix static and parameter segments (/v1/_changes beside /v1/{collection}), which
   // RegExpRouter refuses; of the routers that take them it matches fastest (about 2.5× TrieRouter here).
   const app = new OpenAPIHono<AppEnv>({ router: new PatternRouter() });
+  app.use(async function configure(c, next) {
+    // Parsed once per isolate; a configuration mistake is a clear 500 here rather than a crash elsewhere.
+    configOf(c.env);
+    await next();
+  });
   app.use(requestId());
-  app.use(requestLog(options.log));
-  // System paths first: /v1/_changes must not be taken for a collection.
-  registerSystemRoutes(app);
-  registerFeedRoutes(app);
-  registerOperationRoutes(app);
-  registerReadRoutes(app);
-  registerDocumentRoutes(app);
-  // After every method's route for these paths: anything else is 405 with Allow.
-  app.all("/v1/:collection", methodNotAllowed(["GET", "HEAD", "POST"]));
-  app.all("/v1/:collection/:id", methodNotAllowed(["GET", "HEAD", "PUT", "PATCH", "DELETE"]));
-  app.all("/v1/:collection/:id/_history", methodNotAllowed(["GET", "HEAD"]));
+  app.use(requestLog());
+  // System paths before parameter paths: /v1/_changes must not be taken for a collection.
+  registerRoutes(app, [
+    ...systemRoutes(app),
+    ...feedRoutes(options.clock ?? realClock),
+    ...operationRoutes,
+    ...readRoutes,
+    ...documentRoutes,
+  ]);
 
+  // Through the context, so that the headers middleware set (X-Request-Id) reach error responses too.
+  const problem = (c: Context<AppEnv>, p: HttpProblem) =>
+    c.body(JSON.stringify(p.toDocument()), p.status, { "Content-Type": PROBLEM_JSON, ...p.headers });
   app.notFound((c) =>
-    problemResponse(
+    problem(
+      c,
       new HttpProblem(404, "route-not-found", "Not Found", `no route for ${c.req.method} ${c.req.path}`),
     ),
   );
   app.onError(function errorHandler(error, c) {
-    if (error instanceof HttpProblem) return problemResponse(error);
+    if (error instanceof HttpProblem) return problem(c, error);
     if (error instanceof HTTPException) {
       const status = error.status as ContentfulStatusCode;
-      return problemResponse(
-        new HttpProblem(status, `http-${status}`, error.message || "Error", error.message),
-      );
+      return problem(c, new HttpProblem(status, `http-${status}`, error.message || "Error", error.message));
     }
-    const message = error instanceof Error ? `${error.name}: ${error.message}` : String(error);
+    const message = errorText(error);
     c.set("error", message);
-    console.error(
-      JSON.stringify({ level: "error", msg: "unhandled", requestId: c.get("requestId"), error: message }),
-    );
-    return problemResponse(
+    log.error("unhandled", { requestId: c.get("requestId"), error: message });
+    return problem(
+      c,
       new HttpProblem(500, "internal", "Internal Server Error", "the server failed to handle the request", {
         requestId: c.get("requestId"),
       }),

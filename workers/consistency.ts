@@ -1,7 +1,6 @@
 /** Request-level consistency: the level a read asks for, and the token a client carries between requests. */
 import { type ConsistencyToken, decodeToken, emptyToken, encodeToken } from "../domain/consistency-token";
 import { badRequest } from "./http/problem";
-import { CircuitBreaker } from "./read-model/breaker";
 
 export type ReadConsistency = "strong" | "eventual";
 
@@ -29,7 +28,3 @@ export function tokenFrom(headers: Headers): ConsistencyToken | undefined {
 export function tokenHeader(token: ConsistencyToken | undefined): Record<string, string> {
   return { "Consistency-Token": encodeToken(token ?? emptyToken()) };
 }
-
-/** One breaker per isolate for the read model: a dead D1 costs single reads one fallback, not a timeout each. */
-export const readModelBreaker = new CircuitBreaker();
-export const READ_MODEL_TIMEOUT_MS = 1_500;

@@ -2,14 +2,15 @@
  * Calling a document's Durable Object with the failure policy the platform asks for: never retry an
  * overloaded object (503 + Retry-After), retry errors the runtime marks retryable only when the call is
  * safe to repeat, with jittered exponential backoff, a fresh stub each time, and a deadline. Every attempt
- * has a timeout too: a call that hangs is answered, and counts as a retryable failure.
+ * has a timeout too, shorter than the deadline and never past it: a call that hangs counts as a retryable
+ * failure, and there is time left to try it again.
  */
 
 import type { DocumentRpc, Remote } from "../domain/commands";
 import { type DocumentKey, objectName } from "../domain/keys";
 import type { DocumentObject } from "../durable-objects/DocumentObject";
+import { Timeout, withTimeout } from "../platform/timeout";
 import { unavailable } from "./http/problem";
-import { Timeout, withTimeout } from "./timeout";
 
 /**
  * A document object's stub as its callers use it. The runtime's generated stub type cannot be computed for
@@ -20,8 +21,12 @@ export type DocumentStub = Remote<DocumentRpc>;
 export interface RetryPolicy {
   /** True for reads and for writes that carry an Idempotency-Key. */
   readonly idempotent: boolean;
+  /** The whole call, every attempt and wait included, ends by then. */
   readonly deadlineMs: number;
-  /** How long one attempt may take before it is abandoned (and, when safe, tried again). */
+  /**
+   * How long one attempt may take before it is abandoned (and, when safe, tried again); cut to what is left of
+   * the deadline. Well under the deadline, so that a hung attempt leaves time for another.
+   */
   readonly attemptTimeoutMs: number;
   readonly baseDelayMs: number;
   readonly maxDelayMs: number;
@@ -31,8 +36,8 @@ export interface RetryPolicy {
 }
 
 export const DEFAULT_RETRY: Omit<RetryPolicy, "idempotent"> = {
-  deadlineMs: 3_000,
-  attemptTimeoutMs: 10_000,
+  deadlineMs: 6_000,
+  attemptTimeoutMs: 2_500,
   baseDelayMs: 20,
   maxDelayMs: 500,
   sleep: (ms) => new Promise((resolve) => setTimeout(resolve, ms)),
@@ -65,8 +70,13 @@ export async function callDocument<T>(
 ): Promise<T> {
   const started = policy.now();
   for (let attempt = 0; ; attempt++) {
+    const left = policy.deadlineMs - (policy.now() - started);
     try {
-      return await withTimeout(call(getStub()), policy.attemptTimeoutMs, "the document's object");
+      return await withTimeout(
+        call(getStub()),
+        Math.max(1, Math.min(policy.attemptTimeoutMs, left)),
+        "the document's object",
+      );
     } catch (error) {
       const { retryable, overloaded } = error instanceof Timeout ? { retryable: true } : flags(error);
       if (overloaded) throw unavailable("overloaded", "the document is overloaded; retry later", 1);

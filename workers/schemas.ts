@@ -2,6 +2,7 @@
 import { z } from "@hono/zod-openapi";
 import { MAX_ID_BYTES, NAME } from "../domain/keys";
 import { JsonPatchDocument } from "../domain/patch/json-patch-schema";
+import { DEFAULT_QUERY_LIMIT, MAX_QUERY_LIMIT } from "../domain/query";
 
 const INTEGER = /^(0|[1-9][0-9]{0,14})$/;
 export const MAX_HISTORY_LIMIT = 1000;
@@ -30,8 +31,60 @@ const nonNegativeInt = (description: string) =>
     .transform(Number)
     .openapi({ description, type: "integer" });
 
+/** `?consistency=`, the query-string twin of the Consistency header (validated where it is read). */
+const ConsistencyParam = z
+  .string()
+  .optional()
+  .openapi({ enum: ["strong", "eventual"], description: "as the Consistency header; the header wins" });
+
 export const ReadQuery = z.object({
   version: nonNegativeInt("read the document as it was at this version").optional(),
+  consistency: ConsistencyParam,
+});
+
+/**
+ * A collection query's parameters, for the OpenAPI document (domain/query.ts parses them): `where` is a deep
+ * object, `where[status]=open` or `where[priority][gte]=2`.
+ */
+export const CollectionQuery = z.object({
+  where: z
+    .record(
+      z.string(),
+      z.union([
+        z.string(),
+        z.object({
+          eq: z.string().optional(),
+          ne: z.string().optional(),
+          gt: z.string().optional(),
+          gte: z.string().optional(),
+          lt: z.string().optional(),
+          lte: z.string().optional(),
+          in: z.string().optional().openapi({ description: "comma-separated, at most 50 values" }),
+          prefix: z.string().optional().openapi({ description: "strings only" }),
+        }),
+      ]),
+    )
+    .optional()
+    .openapi({
+      param: { name: "where", in: "query", style: "deepObject", explode: true },
+      description:
+        "filters on declared indexed fields, combined with AND: where[field]=value (equality) or " +
+        "where[field][op]=value; booleans are true/false",
+      example: { status: "open", priority: { gte: "2" } },
+    }),
+  order: z.string().optional().openapi({
+    description: "an indexed field, or -field for descending; default: the collection's, else id",
+  }),
+  limit: z
+    .string()
+    .regex(INTEGER)
+    .optional()
+    .openapi({
+      type: "integer",
+      description: `page size, 1 to ${MAX_QUERY_LIMIT} (default ${DEFAULT_QUERY_LIMIT})`,
+    }),
+  cursor: z.string().optional().openapi({ description: "the previous page's next" }),
+  consistency: ConsistencyParam,
 });
 
 export const HistoryQuery = z.object({

@@ -6,6 +6,7 @@
 import type { WriteResult } from "../../domain/commands";
 import type { EventMessage } from "../../domain/event-message";
 import type { WriteRequest } from "../../domain/write-request";
+import { QUEUES } from "../../platform/queue";
 import worker, { DocumentObject as ProductionDocumentObject } from "../../workers/index";
 import { seededRandom } from "./random";
 
@@ -33,8 +34,8 @@ function chance(env: ChaosVars, name: keyof ChaosVars): boolean {
 export class DocumentObject extends ProductionDocumentObject {
   constructor(ctx: DurableObjectState, env: ChaosEnv) {
     super(ctx, env);
-    const send = this.publish;
-    this.publish = async (batch) => {
+    const send = this.deps.publish;
+    this.deps.publish = async (batch) => {
       if (chance(env, "CHAOS_SEND_FAIL")) throw new Error("chaos: queue send failed");
       await send(batch);
     };
@@ -52,10 +53,10 @@ export class DocumentObject extends ProductionDocumentObject {
 export default {
   fetch: worker.fetch,
   async queue(batch, env, ctx) {
-    if (batch.queue === "tessera-events" && chance(env, "CHAOS_PROJECTOR_FAIL")) {
+    if (batch.queue === QUEUES.events && chance(env, "CHAOS_PROJECTOR_FAIL")) {
       throw new Error("chaos: projector batch failed");
     }
-    if (batch.queue === "tessera-events") {
+    if (batch.queue === QUEUES.events) {
       const again = batch.messages
         .filter(() => chance(env, "CHAOS_DUPLICATE"))
         .map((m) => ({ body: m.body }));

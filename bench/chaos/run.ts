@@ -42,7 +42,7 @@ const spec = (chaos: boolean) => ({
   config: "wrangler.toml",
   entry: "bench/chaos/entry.ts",
   migrationsDir: "migrations",
-  bindings: { LOG_REQUESTS: "false", CHAOS_SEED: String(settings.seed), ...(chaos ? faults : {}) },
+  bindings: { LOG_LEVEL: "off", CHAOS_SEED: String(settings.seed), ...(chaos ? faults : {}) },
 });
 
 const clock = () => performance.now();

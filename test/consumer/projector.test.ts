@@ -114,7 +114,7 @@ describe("projector", () => {
           const sent: EventMessage[] = [];
           for (const key of keys) {
             await runInDurableObject(rawStub(key), (instance) => {
-              instance.publish = async (batch) => {
+              instance.deps.publish = async (batch) => {
                 sent.push(...batch);
               };
             });

@@ -69,7 +69,7 @@ function readTables(key: DocumentKey): Promise<Stored> {
 async function recordSends(key: DocumentKey): Promise<number[]> {
   const sent: number[] = [];
   await runInDurableObject(rawStub(key), (instance) => {
-    instance.publish = async (batch) => {
+    instance.deps.publish = async (batch) => {
       sent.push(...batch.map((m) => m.version));
     };
   });
@@ -204,7 +204,7 @@ describe("DocumentObject", () => {
     const base = Date.parse("2026-01-01T00:00:00Z");
     let now = base;
     await runInDurableObject(rawStub(key), (instance) => {
-      instance.clock = () => now;
+      instance.deps.clock = () => now;
     });
     const command = (data: JsonObject) =>
       requestFor(key, { type: "put", data }, {}, { idempotencyKey: "ttl" });
@@ -237,11 +237,11 @@ describe("DocumentObject", () => {
       );
     const base = Date.now();
     await runInDurableObject(rawStub(key), (instance) => {
-      instance.clock = () => base;
+      instance.deps.clock = () => base;
     });
     expect(await rawStub(key).write(keyed("old", 1))).toMatchObject({ kind: "committed", version: 1 });
     await runInDurableObject(rawStub(key), (instance) => {
-      instance.clock = () => base + 3600_000;
+      instance.deps.clock = () => base + 3600_000;
     });
     expect(await rawStub(key).write(keyed("new", 2))).toMatchObject({ kind: "committed", version: 2 });
     expect(await stored()).toEqual(["new", "old"]);
@@ -249,7 +249,7 @@ describe("DocumentObject", () => {
     // A new incarnation learns from storage that it holds records; a day after the first, its alarm forgets it.
     await abortAllDurableObjects();
     await runInDurableObject(rawStub(key), (instance) => {
-      instance.clock = () => base + 24 * 3600_000 + 1;
+      instance.deps.clock = () => base + 24 * 3600_000 + 1;
     });
     expect(await runDurableObjectAlarm(rawStub(key))).toBe(true);
     expect(await stored()).toEqual(["new"]);

@@ -3,7 +3,7 @@ import { env } from "cloudflare:workers";
 import { describe, expect, it } from "vitest";
 import { objectName } from "../../domain/keys";
 import type { DocumentObject } from "../../durable-objects/DocumentObject";
-import { CONFIRM_AFTER_MS, CONFIRM_POLL_MS } from "../../durable-objects/outbox";
+import { CONFIRM_AFTER_MS, CONFIRM_POLL_MS } from "../../durable-objects/outbox/outbox";
 import { documentStub } from "../../workers/documents-client";
 import { eventually, get, getEventual, put, uniqueId } from "../helpers";
 import { requestFor } from "../write-requests";
@@ -35,14 +35,14 @@ function outboxOf(id: string) {
 /** Moves the object's clock past the quiet window, as if no write had come for a poll interval. */
 function quietFor(id: string): Promise<void> {
   return runInDurableObject(stubFor(id), (instance) => {
-    instance.clock = () => Date.now() + CONFIRM_POLL_MS;
+    instance.deps.clock = () => Date.now() + CONFIRM_POLL_MS;
   });
 }
 
 /** Makes the object's change feed record each question it is asked (`runs 3-4`, `holds 2,7`) in `asked`. */
 function recordQuestions(instance: DocumentObject, asked: string[]): void {
-  const real = instance.changeFeed;
-  instance.changeFeed = {
+  const real = instance.deps.changeFeed;
+  instance.deps.changeFeed = {
     holds: (k, versions) => {
       asked.push(`holds ${versions.join(",")}`);
       return real.holds(k, versions);
@@ -56,16 +56,16 @@ function recordQuestions(instance: DocumentObject, asked: string[]): void {
 
 /** Makes the object's queue sends fail until the returned function is called. */
 async function breakSends(id: string): Promise<() => Promise<void>> {
-  let original: DocumentObject["publish"] | undefined;
+  let original: DocumentObject["deps"]["publish"] | undefined;
   await runInDurableObject(stubFor(id), (instance) => {
-    original = instance.publish;
-    instance.publish = async () => {
+    original = instance.deps.publish;
+    instance.deps.publish = async () => {
       throw new Error("queue unavailable (injected)");
     };
   });
   return () =>
     runInDurableObject(stubFor(id), (instance) => {
-      if (original !== undefined) instance.publish = original;
+      if (original !== undefined) instance.deps.publish = original;
     });
 }
 
@@ -113,11 +113,11 @@ describe("outbox", () => {
   it("answers the client while a queue send hangs, counts the hung send as failed after its timeout, and delivers later", async () => {
     const id = uniqueId("hang");
     let hung = 0;
-    let real: DocumentObject["publish"] | undefined;
+    let real: DocumentObject["deps"]["publish"] | undefined;
     await runInDurableObject(stubFor(id), (instance) => {
-      real = instance.publish;
-      instance.sendTimeoutMs = 50;
-      instance.publish = () => {
+      real = instance.deps.publish;
+      instance.deps.sendTimeoutMs = 50;
+      instance.deps.publish = () => {
         hung += 1;
         return new Promise<void>(() => {});
       };
@@ -130,7 +130,7 @@ describe("outbox", () => {
     );
 
     await runInDurableObject(stubFor(id), (instance) => {
-      if (real !== undefined) instance.publish = real;
+      if (real !== undefined) instance.deps.publish = real;
     });
     await runDurableObjectAlarm(stubFor(id));
     await eventually(async () =>
@@ -144,8 +144,8 @@ describe("outbox", () => {
     let now = Date.now() + 3_600_000;
     let attempts = 0;
     await runInDurableObject(stubFor(id), (instance) => {
-      instance.clock = () => now;
-      instance.publish = async () => {
+      instance.deps.clock = () => now;
+      instance.deps.publish = async () => {
         attempts += 1;
         throw new Error("queue unavailable (injected)");
       };
@@ -178,8 +178,8 @@ describe("outbox", () => {
     await abortAllDurableObjects();
     const sent: number[] = [];
     await runInDurableObject(stubFor(id), (instance) => {
-      const real = instance.publish;
-      instance.publish = async (batch) => {
+      const real = instance.deps.publish;
+      instance.deps.publish = async (batch) => {
         sent.push(...batch.map((m) => m.version));
         await real(batch);
       };
@@ -204,8 +204,8 @@ describe("outbox", () => {
     await abortAllDurableObjects();
     const sent: number[] = [];
     await runInDurableObject(stubFor(id), (instance) => {
-      const real = instance.publish;
-      instance.publish = async (batch) => {
+      const real = instance.deps.publish;
+      instance.deps.publish = async (batch) => {
         sent.push(...batch.map((m) => m.version));
         await real(batch);
       };
@@ -222,14 +222,14 @@ describe("outbox", () => {
 
   it("sends again an event the queue accepted but lost, once the change feed still lacks it", async () => {
     const id = uniqueId();
-    let real: DocumentObject["publish"] | undefined;
+    let real: DocumentObject["deps"]["publish"] | undefined;
     const swallowed: number[] = [];
     let now = Date.now();
     await runInDurableObject(stubFor(id), (instance) => {
-      real = instance.publish;
-      instance.clock = () => now;
+      real = instance.deps.publish;
+      instance.deps.clock = () => now;
       // The queue says yes and then loses the message, as Miniflare's in-memory queue does on a restart.
-      instance.publish = async (batch) => {
+      instance.deps.publish = async (batch) => {
         swallowed.push(...batch.map((m) => m.version));
       };
     });
@@ -240,7 +240,7 @@ describe("outbox", () => {
     expect(await outboxOf(id)).toMatchObject({ rows: [1], status: { unsent: 0, unconfirmed: 1 } });
 
     await runInDurableObject(stubFor(id), (instance) => {
-      if (real !== undefined) instance.publish = real;
+      if (real !== undefined) instance.deps.publish = real;
     });
     now += 31_000;
     await runDurableObjectAlarm(stubFor(id));
@@ -256,11 +256,11 @@ describe("outbox", () => {
     const sent: number[] = [];
     let now = Date.now();
     await runInDurableObject(stubFor(id), (instance) => {
-      const real = instance.publish;
-      instance.clock = () => now;
+      const real = instance.deps.publish;
+      instance.deps.clock = () => now;
       // The queue accepts version 2 and loses it, three times; everything else arrives.
       let lost = 0;
-      instance.publish = async (batch) => {
+      instance.deps.publish = async (batch) => {
         sent.push(...batch.map((m) => m.version));
         const kept = batch.filter((m) => {
           if (m.version !== 2 || lost === 3) return true;
@@ -307,8 +307,8 @@ describe("outbox", () => {
     await abortAllDurableObjects();
     const resent: number[] = [];
     await runInDurableObject(stubFor(id), (instance) => {
-      const real = instance.publish;
-      instance.publish = async (batch) => {
+      const real = instance.deps.publish;
+      instance.deps.publish = async (batch) => {
         resent.push(...batch.map((m) => m.version));
         await real(batch);
       };
@@ -339,7 +339,7 @@ describe("outbox", () => {
         ?.n;
     await eventually(async () => expect(await projected()).toBe(1200), 20_000);
     await runInDurableObject(object(), (instance) => {
-      instance.clock = () => Date.now() + CONFIRM_POLL_MS;
+      instance.deps.clock = () => Date.now() + CONFIRM_POLL_MS;
     });
     await runDurableObjectAlarm(object());
     expect(asked).toEqual(["runs 1-1200"]);
@@ -361,7 +361,7 @@ describe("outbox", () => {
     const asked: string[] = [];
     let now = Date.now();
     await runInDurableObject(stubFor(id), (instance) => {
-      instance.clock = () => now;
+      instance.deps.clock = () => now;
       recordQuestions(instance, asked);
     });
     const projected = async () =>
@@ -402,7 +402,7 @@ describe("outbox", () => {
     await abortAllDurableObjects();
     const again: string[] = [];
     await runInDurableObject(stubFor(id), (instance) => {
-      instance.clock = () => now;
+      instance.deps.clock = () => now;
       recordQuestions(instance, again);
     });
     expect((await put(path(id), { n: 6 })).status).toBe(200);
@@ -415,12 +415,12 @@ describe("outbox", () => {
     const sent: number[] = [];
     let now = Date.now();
     await runInDurableObject(stubFor(id), (instance) => {
-      instance.clock = () => now;
-      instance.publish = async (batch) => {
+      instance.deps.clock = () => now;
+      instance.deps.publish = async (batch) => {
         sent.push(...batch.map((m) => m.version));
       };
       // A projector far behind: the feed holds nothing yet.
-      instance.changeFeed = { holds: async () => new Set(), runs: async () => [] };
+      instance.deps.changeFeed = { holds: async () => new Set(), runs: async () => [] };
     });
     expect((await put(path(id), { n: 1 })).status).toBe(201);
     await eventually(async () => expect(sent).toEqual([1]));
@@ -450,10 +450,10 @@ describe("outbox", () => {
     let lose601 = true;
     const sent: number[] = [];
     await runInDurableObject(stubFor(id), (instance) => {
-      const real = instance.publish;
-      instance.clock = () => now;
+      const real = instance.deps.publish;
+      instance.deps.clock = () => now;
       // Versions up to 550 are poisoned: the queue accepts them and they never arrive. 601 is lost once.
-      instance.publish = async (batch) => {
+      instance.deps.publish = async (batch) => {
         sent.push(...batch.map((m) => m.version));
         const kept = batch.filter((m) => {
           if (m.version <= 550) return false;

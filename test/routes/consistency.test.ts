@@ -32,7 +32,7 @@ describe("consistency levels", () => {
     });
     // Someone else writes v2, which the read model does not have yet: its events are held back.
     await runInDurableObject(stubFor(id), (instance) => {
-      instance.publish = async () => {
+      instance.deps.publish = async () => {
         throw new Error("held back (injected)");
       };
     });

@@ -8,7 +8,7 @@ import { env } from "cloudflare:workers";
 import { SQLiteAsyncDialect } from "drizzle-orm/sqlite-core";
 import { describe, expect, it } from "vitest";
 import { applyCursor, encodeCursor, parseQuery, type Query } from "../../domain/query";
-import { indexFor, querySql } from "../../workers/read-model/reader";
+import { indexFor, querySql } from "../../workers/read-model/queries";
 import {
   eventually,
   get,

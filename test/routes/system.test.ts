@@ -1,5 +1,6 @@
 import { env } from "cloudflare:workers";
 import { describe, expect, it } from "vitest";
+import { setLogLevel, setLogSink } from "../../platform/log";
 import { createApp } from "../../workers/app";
 import { get, jsonPatch, problem, put, send, uniqueId } from "../helpers";
 
@@ -124,16 +125,30 @@ describe("GET /openapi.json", () => {
 });
 
 describe("request log", () => {
-  it("writes one JSON line per request of the real app, with its id, method, path (no query), status and duration", async () => {
+  /** Runs requests through a fresh app with logging at `level`, recording the lines; the suite stays quiet after. */
+  async function logged(level: string, paths: string[]): Promise<string[]> {
     const lines: string[] = [];
-    const app = createApp({ log: (line) => lines.push(line) });
-    const res = await app.request(
-      "/healthz?secret=1",
-      { headers: { "x-request-id": "r-1" } },
-      { ...env, LOG_REQUESTS: "true" },
-    );
-    await res.text();
-    expect(res.headers.get("x-request-id")).toBe("r-1");
+    const restore = setLogSink((_level, line) => lines.push(line));
+    try {
+      const app = createApp();
+      for (const path of paths) {
+        const res = await app.request(
+          path,
+          { headers: { "x-request-id": "r-1" } },
+          { ...env, LOG_LEVEL: level },
+        );
+        await res.text();
+        expect(res.headers.get("x-request-id")).toBe("r-1");
+      }
+    } finally {
+      restore();
+      setLogLevel("off");
+    }
+    return lines;
+  }
+
+  it("writes one JSON line per request of the real app, with its id, method, path (no query), status and duration", async () => {
+    const lines = await logged("info", ["/healthz?secret=1"]);
     expect(lines).toHaveLength(1);
     const entry = JSON.parse(lines[0] ?? "{}");
     expect(entry).toMatchObject({
@@ -147,13 +162,10 @@ describe("request log", () => {
     expect(lines[0]).not.toContain("secret");
   });
 
-  it("logs refused requests too, and stays quiet when LOG_REQUESTS is false", async () => {
-    const lines: string[] = [];
-    const app = createApp({ log: (line) => lines.push(line) });
-    await (await app.request("/v1/BAD/x", {}, { ...env, LOG_REQUESTS: "true" })).text();
+  it("logs refused requests too, and writes nothing below the configured level", async () => {
+    const lines = await logged("info", ["/v1/BAD/x"]);
     expect(JSON.parse(lines[0] ?? "{}")).toMatchObject({ status: 400, path: "/v1/BAD/x" });
-    await (await app.request("/healthz", {}, { ...env, LOG_REQUESTS: "false" })).text();
-    expect(lines).toHaveLength(1);
+    expect(await logged("warn", ["/healthz", "/v1/BAD/x"])).toEqual([]);
   });
 });
 

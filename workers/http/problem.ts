@@ -2,6 +2,7 @@
 import type { ContentfulStatusCode } from "hono/utils/http-status";
 
 export const PROBLEM_TYPE_BASE = "https://tessera.dev/problems/";
+export const PROBLEM_JSON = "application/problem+json";
 
 export interface ProblemDocument {
   type: string;
@@ -43,15 +44,12 @@ export const badRequest = (code: string, detail: string, extensions?: Record<str
 
 export const notFound = (detail: string) => new HttpProblem(404, "not-found", "Not Found", detail);
 
-export const unprocessable = (code: string, detail: string, extensions?: Record<string, unknown>) =>
-  new HttpProblem(422, code, "Unprocessable Content", detail, extensions);
-
 export const unavailable = (code: string, detail: string, retryAfterSeconds: number) =>
   new HttpProblem(503, code, "Service Unavailable", detail, {}, { "Retry-After": String(retryAfterSeconds) });
 
 export function problemResponse(problem: HttpProblem): Response {
   return new Response(JSON.stringify(problem.toDocument()), {
     status: problem.status,
-    headers: { "Content-Type": "application/problem+json", ...problem.headers },
+    headers: { "Content-Type": PROBLEM_JSON, ...problem.headers },
   });
 }

@@ -1,5 +1,4 @@
 /** Turning the parts of a request that name and condition a write into domain values, or a 400. */
-import { canonicalJson, type JsonValue } from "../../domain/json";
 import { checkId, checkName, DEFAULT_TENANT, type DocumentKey } from "../../domain/keys";
 import { type Preconditions, parseTagCondition } from "../../domain/preconditions";
 import { badRequest } from "./problem";
@@ -88,27 +87,4 @@ export function idempotencyKeyFrom(headers: Headers): string | undefined {
     );
   }
   return key;
-}
-
-/**
- * What makes two requests with one Idempotency-Key "the same": method, target, patch media type, conditional
- * headers, and the body as canonical JSON (so key order and whitespace do not matter), as a SHA-256 digest.
- */
-export async function requestFingerprint(parts: {
-  method: string;
-  target: string;
-  mediaType?: string;
-  headers: Headers;
-  body?: JsonValue;
-}): Promise<string> {
-  const text = [
-    parts.method,
-    parts.target,
-    parts.mediaType ?? "",
-    parts.headers.get("if-match") ?? "",
-    parts.headers.get("if-none-match") ?? "",
-    parts.body === undefined ? "" : canonicalJson(parts.body),
-  ].join("\n");
-  const digest = await crypto.subtle.digest("SHA-256", new TextEncoder().encode(text));
-  return [...new Uint8Array(digest)].map((b) => b.toString(16).padStart(2, "0")).join("");
 }

@@ -7,6 +7,7 @@
 import { sql } from "drizzle-orm";
 import { drizzle } from "drizzle-orm/d1";
 import { isEventMessage } from "../../domain/event-message";
+import { errorText, log } from "../../platform/log";
 import { deadLetters } from "../read-model/schema";
 
 /** The DLQ consumer's max_retries in wrangler.toml: the attempt that falls back to R2. */
@@ -45,7 +46,7 @@ export async function storeDeadLetters(
   try {
     if (first !== undefined) await db.batch([first, ...rest]);
     batch.ackAll();
-    console.error(JSON.stringify({ level: "error", msg: "events dead-lettered", count: statements.length }));
+    log.error("events dead-lettered", { count: statements.length });
   } catch (error) {
     for (const message of batch.messages) {
       if (message.attempts >= DLQ_MAX_ATTEMPTS) {
@@ -55,8 +56,6 @@ export async function storeDeadLetters(
         message.retry({ delaySeconds: 5 * message.attempts });
       }
     }
-    console.error(
-      JSON.stringify({ level: "error", msg: "dead letters not stored in D1", error: String(error) }),
-    );
+    log.error("dead letters not stored in D1", { error: errorText(error) });
   }
 }

@@ -6,6 +6,7 @@
  * that one poison event cannot hold the others back.
  */
 import { type EventMessage, isEventMessage } from "../../domain/event-message";
+import { errorText, log } from "../../platform/log";
 import { archiveEvents } from "./archive";
 import { changesProjection } from "./projections/changes";
 import { documentsProjection } from "./projections/documents";
@@ -25,16 +26,12 @@ export interface ProjectorDeps {
 }
 
 function fail(message: Message, reason: string, detail: unknown): void {
-  console.warn(
-    JSON.stringify({
-      level: "warn",
-      msg: "projection failed; retrying message",
-      reason,
-      messageId: message.id,
-      attempts: message.attempts,
-      error: detail instanceof Error ? detail.message : String(detail),
-    }),
-  );
+  log.warn("projection failed; retrying message", {
+    reason,
+    messageId: message.id,
+    attempts: message.attempts,
+    error: errorText(detail),
+  });
   message.retry({ delaySeconds: retryDelaySeconds(message.attempts) });
 }
 

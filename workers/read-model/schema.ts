@@ -2,15 +2,12 @@
 import { customType, index, integer, sqliteTable, text, uniqueIndex } from "drizzle-orm/sqlite-core";
 
 /**
- * An index slot: declared BLOB so SQLite applies no type affinity (a TEXT column would turn numbers into strings,
+ * An index slot (INDEX_SLOT_COUNT of them, k0..k3: each indexed field a collection declares takes one): declared BLOB so SQLite applies no type affinity (a TEXT column would turn numbers into strings,
  * NUMERIC would turn "007" into 7). Values keep the type the collection declares, and compare as SQLite does.
  */
 const slot = customType<{ data: string | number | null; driverData: string | number | null }>({
   dataType: () => "blob",
 });
-
-/** How many indexed fields a collection may declare: each is a slot column with its own index. */
-export const INDEX_SLOTS = 4;
 
 export const documents = sqliteTable(
   "documents",

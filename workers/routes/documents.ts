@@ -1,5 +1,4 @@
 /** The command side: create, replace, patch and delete single documents. */
-import { createRoute, type OpenAPIHono } from "@hono/zod-openapi";
 import type { Context } from "hono";
 import { emptyToken, encodeToken, recordWrite } from "../../domain/consistency-token";
 import { sha256Hex } from "../../domain/digest";
@@ -15,6 +14,7 @@ import { renderWrite } from "../http/render";
 import { collectionFrom, documentKeyFrom, idempotencyKeyFrom, preconditionsFrom } from "../http/request";
 import { DocumentData, DocumentParams, JsonPatch, WriteHeaders } from "../schemas";
 import { envelope, headers, JSON_TYPE, problems } from "./openapi";
+import { type Route, route } from "./table";
 
 type Ctx = Context<AppEnv>;
 
@@ -24,93 +24,98 @@ const newId = monotonicIds();
 
 const written = ["Consistency-Token", "Idempotent-Replayed"] as const;
 
-const routes = {
-  put: createRoute({
-    method: "put",
-    path: "/v1/{collection}/{id}",
-    summary: "Create or replace a document",
-    request: {
-      params: DocumentParams,
-      headers: WriteHeaders,
-      body: { content: { [JSON_TYPE]: { schema: DocumentData } } },
+/** The command side's routes: POST, PUT, PATCH and DELETE of single documents. */
+export const documentRoutes: Route[] = [
+  route(
+    {
+      operationId: "createDocument",
+      method: "post",
+      path: "/v1/{collection}",
+      summary: "Create a document with a server-generated, time-ordered id",
+      description:
+        "With an Idempotency-Key, the id is derived from the key, so a retry can never create a second document",
+      request: {
+        params: DocumentParams.pick({ collection: true }),
+        headers: WriteHeaders,
+        body: { content: { [JSON_TYPE]: { schema: DocumentData } }, required: true },
+      },
+      responses: {
+        201: envelope("created", "Location", ...written),
+        ...problems(400, 409, 412, 413, 415, 422, 503),
+      },
     },
-    responses: {
-      200: envelope("replaced", ...written),
-      201: envelope("created", "Location", ...written),
-      ...problems(400, 412, 413, 415, 422, 503),
+    async (c) => {
+      const collection = collectionFrom(c.req.url);
+      const { json } = await bodyOf(c, [JSON_TYPE]);
+      const idempotencyKey = idempotencyKeyFrom(c.req.raw.headers);
+      const id = idempotencyKey === undefined ? newId() : await idForKey(collection, idempotencyKey);
+      const key = { tenant: DEFAULT_TENANT, collection, id };
+      return write(c, key, { type: "put", json }, { createOnly: true });
     },
-  }),
-  post: createRoute({
-    method: "post",
-    path: "/v1/{collection}",
-    summary: "Create a document with a server-generated, time-ordered id",
-    description:
-      "With an Idempotency-Key, the id is derived from the key, so a retry can never create a second document",
-    request: {
-      params: DocumentParams.pick({ collection: true }),
-      headers: WriteHeaders,
-      body: { content: { [JSON_TYPE]: { schema: DocumentData } } },
+  ),
+  route(
+    {
+      operationId: "putDocument",
+      method: "put",
+      path: "/v1/{collection}/{id}",
+      summary: "Create or replace a document",
+      request: {
+        params: DocumentParams,
+        headers: WriteHeaders,
+        body: { content: { [JSON_TYPE]: { schema: DocumentData } }, required: true },
+      },
+      responses: {
+        200: envelope("replaced", ...written),
+        201: envelope("created", "Location", ...written),
+        ...problems(400, 412, 413, 415, 422, 503),
+      },
     },
-    responses: {
-      201: envelope("created", "Location", ...written),
-      ...problems(400, 409, 412, 413, 415, 422, 503),
+    async (c) => {
+      const key = documentKeyFrom(c.req.url);
+      const { json } = await bodyOf(c, [JSON_TYPE]);
+      return write(c, key, { type: "put", json });
     },
-  }),
-  patch: createRoute({
-    method: "patch",
-    path: "/v1/{collection}/{id}",
-    summary: "Patch a document (JSON Merge Patch or JSON Patch with Tessera's increment)",
-    request: {
-      params: DocumentParams,
-      headers: WriteHeaders,
-      body: { content: { [MERGE_PATCH]: { schema: DocumentData }, [JSON_PATCH]: { schema: JsonPatch } } },
+  ),
+  route(
+    {
+      operationId: "patchDocument",
+      method: "patch",
+      path: "/v1/{collection}/{id}",
+      summary: "Patch a document (JSON Merge Patch or JSON Patch with Tessera's increment)",
+      request: {
+        params: DocumentParams,
+        headers: WriteHeaders,
+        body: {
+          content: { [MERGE_PATCH]: { schema: DocumentData }, [JSON_PATCH]: { schema: JsonPatch } },
+          required: true,
+        },
+      },
+      responses: {
+        200: envelope("patched", ...written),
+        ...problems(400, 404, 409, 412, 413, 415, 422, 503),
+      },
     },
-    responses: {
-      200: envelope("patched", ...written),
-      ...problems(400, 404, 409, 412, 413, 415, 422, 503),
+    async (c) => {
+      const key = documentKeyFrom(c.req.url);
+      const { mediaType, json } = await bodyOf(c, [MERGE_PATCH, JSON_PATCH]);
+      return write(c, key, { type: mediaType === MERGE_PATCH ? "merge-patch" : "json-patch", json });
     },
-  }),
-  delete: createRoute({
-    method: "delete",
-    path: "/v1/{collection}/{id}",
-    summary: "Delete a document (it becomes a tombstone; its history remains)",
-    request: { params: DocumentParams, headers: WriteHeaders },
-    responses: {
-      204: { description: "deleted", headers: headers("ETag", "X-Request-Id", ...written) },
-      ...problems(400, 404, 412, 422, 503),
+  ),
+  route(
+    {
+      operationId: "deleteDocument",
+      method: "delete",
+      path: "/v1/{collection}/{id}",
+      summary: "Delete a document (it becomes a tombstone; its history remains)",
+      request: { params: DocumentParams, headers: WriteHeaders },
+      responses: {
+        204: { description: "deleted", headers: headers("ETag", "X-Request-Id", ...written) },
+        ...problems(400, 404, 412, 422, 503),
+      },
     },
-  }),
-};
-
-export function registerDocumentRoutes(app: OpenAPIHono<AppEnv>): void {
-  for (const route of Object.values(routes)) app.openAPIRegistry.registerPath(route);
-
-  app.post("/v1/:collection", async (c) => {
-    const collection = collectionFrom(c.req.url);
-    const { json } = await bodyOf(c, [JSON_TYPE]);
-    const idempotencyKey = idempotencyKeyFrom(c.req.raw.headers);
-    const id = idempotencyKey === undefined ? newId() : await idForKey(collection, idempotencyKey);
-    const key = { tenant: DEFAULT_TENANT, collection, id };
-    return write(c, key, { type: "put", json }, { createOnly: true });
-  });
-
-  app.put("/v1/:collection/:id", async (c) => {
-    const key = documentKeyFrom(c.req.url);
-    const { json } = await bodyOf(c, [JSON_TYPE]);
-    return write(c, key, { type: "put", json });
-  });
-
-  app.patch("/v1/:collection/:id", async (c) => {
-    const key = documentKeyFrom(c.req.url);
-    const { mediaType, json } = await bodyOf(c, [MERGE_PATCH, JSON_PATCH]);
-    return write(c, key, { type: mediaType === MERGE_PATCH ? "merge-patch" : "json-patch", json });
-  });
-
-  app.delete("/v1/:collection/:id", async (c) => {
-    const key = documentKeyFrom(c.req.url);
-    return write(c, key, { type: "delete" });
-  });
-}
+    (c) => write(c, documentKeyFrom(c.req.url), { type: "delete" }),
+  ),
+];
 
 /** A write's body as text: one of the accepted media types (415), within the size limit (413), UTF-8 (400). */
 async function bodyOf(c: Ctx, accepted: readonly string[]): Promise<{ mediaType: string; json: string }> {

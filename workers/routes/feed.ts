@@ -1,14 +1,15 @@
 /** The change feed: every committed version of every document, once, in feed order, with long polling. */
-import { createRoute, type OpenAPIHono } from "@hono/zod-openapi";
 import { DEFAULT_TENANT } from "../../domain/keys";
-import type { AppEnv } from "../app";
 import { configOf } from "../config";
-import { badRequest, unavailable } from "../http/problem";
+import { badRequest } from "../http/problem";
 import { parseWith } from "../http/validate";
-import { methodNotAllowed } from "../middleware/method-not-allowed";
-import { type ChangeRow, pageSize, readChanges, stateJson } from "../read-model/reader";
+import type { ChangeRow } from "../read-model/d1";
+import { orUnavailable } from "../read-model/d1";
+import { readChanges } from "../read-model/feed-and-stats";
+import { pageSize, stateJson } from "../read-model/states";
 import { ChangesPage, ChangesQuery } from "../schemas";
 import { JSON_TYPE, problems } from "./openapi";
+import { type Route, route } from "./table";
 
 export const MAX_FEED_LIMIT = 1000;
 export const MAX_WAIT_SECONDS = 30;
@@ -16,16 +17,16 @@ export const MAX_WAIT_SECONDS = 30;
 const FIRST_POLL_MS = 250;
 const MAX_POLL_MS = 1_000;
 
-const route = createRoute({
-  method: "get",
-  path: "/v1/_changes",
-  summary: "The change feed, in feed order; long-polls with wait=<seconds>",
-  request: { query: ChangesQuery },
-  responses: {
-    200: { description: "a page of changes", content: { [JSON_TYPE]: { schema: ChangesPage } } },
-    ...problems(400, 503),
-  },
-});
+/** The time a long poll is measured by, and how it waits: injectable, so tests need not sleep. */
+export interface PollClock {
+  now(): number;
+  sleep(ms: number): Promise<void>;
+}
+
+export const realClock: PollClock = {
+  now: Date.now,
+  sleep: (ms) => new Promise((resolve) => setTimeout(resolve, ms)),
+};
 
 /** Feed cursors are opaque: `s` and the last sequence number in base 36. */
 export function encodeFeedCursor(seq: number): string {
@@ -53,49 +54,60 @@ async function changeJson(archive: R2Bucket, row: ChangeRow): Promise<string> {
   return `${head.slice(0, -1)},"data":${data ?? "null"}}`;
 }
 
-export function registerFeedRoutes(app: OpenAPIHono<AppEnv>): void {
-  app.openAPIRegistry.registerPath(route);
-  app.get("/v1/_changes", async (c) => {
-    const query = parseWith(ChangesQuery, c.req.query(), "query parameter");
-    const after = decodeFeedCursor(query.after);
-    const limit = query.limit ?? 100;
-    if (limit < 1 || limit > MAX_FEED_LIMIT)
-      throw badRequest("invalid-query", `limit must be 1 to ${MAX_FEED_LIMIT}`);
-    const wait = query.wait ?? 0;
-    if (wait > MAX_WAIT_SECONDS)
-      throw badRequest("invalid-query", `wait must be at most ${MAX_WAIT_SECONDS} seconds`);
-    const deadline = Date.now() + wait * 1000;
-    const session = c.env.DB.withSession("first-unconstrained");
-    let rows: ChangeRow[];
-    let interval = FIRST_POLL_MS;
-    try {
-      for (;;) {
-        rows = await readChanges(session, {
-          after,
-          limit,
-          tenant: DEFAULT_TENANT,
-          ...(query.collection === undefined ? {} : { collection: query.collection }),
+export function feedRoutes(clock: PollClock = realClock): Route[] {
+  return [
+    route(
+      {
+        operationId: "getChanges",
+        method: "get",
+        path: "/v1/_changes",
+        summary: "The change feed, in feed order; long-polls with wait=<seconds>",
+        request: { query: ChangesQuery },
+        responses: {
+          200: { description: "a page of changes", content: { [JSON_TYPE]: { schema: ChangesPage } } },
+          ...problems(400, 503),
+        },
+      },
+      async (c) => {
+        const query = parseWith(ChangesQuery, c.req.query(), "query parameter");
+        const after = decodeFeedCursor(query.after);
+        const limit = query.limit ?? 100;
+        if (limit < 1 || limit > MAX_FEED_LIMIT)
+          throw badRequest("invalid-query", `limit must be 1 to ${MAX_FEED_LIMIT}`);
+        const wait = query.wait ?? 0;
+        if (wait > MAX_WAIT_SECONDS)
+          throw badRequest("invalid-query", `wait must be at most ${MAX_WAIT_SECONDS} seconds`);
+        const deadline = clock.now() + wait * 1000;
+        const session = c.env.DB.withSession("first-unconstrained");
+        const rows = await orUnavailable(
+          "change feed",
+          async () => {
+            let interval = FIRST_POLL_MS;
+            for (;;) {
+              const found = await readChanges(session, {
+                after,
+                limit,
+                tenant: DEFAULT_TENANT,
+                ...(query.collection === undefined ? {} : { collection: query.collection }),
+              });
+              if (found.length > 0 || clock.now() + interval > deadline) return found;
+              await clock.sleep(interval);
+              interval = Math.min(MAX_POLL_MS, interval * 2);
+            }
+          },
+          "the change feed is unavailable; retry later",
+        );
+        const page = rows.slice(0, pageSize(rows, limit, configOf(c.env).maxDocumentBytes));
+        const changes = await orUnavailable(
+          "change feed states",
+          () => Promise.all(page.map((row) => changeJson(c.env.ARCHIVE, row))),
+          "a state of this page could not be loaded; retry later",
+        );
+        const next = encodeFeedCursor(page.at(-1)?.seq ?? after);
+        return new Response(`{"changes":[${changes.join(",")}],"next":${JSON.stringify(next)}}`, {
+          headers: { "Content-Type": "application/json", "Read-Source": "read-model" },
         });
-        if (rows.length > 0 || Date.now() + interval > deadline) break;
-        await new Promise((resolve) => setTimeout(resolve, interval));
-        interval = Math.min(MAX_POLL_MS, interval * 2);
-      }
-    } catch (error) {
-      console.warn(JSON.stringify({ level: "warn", msg: "change feed read failed", error: String(error) }));
-      throw unavailable("read-model-unavailable", "the change feed is unavailable; retry later", 1);
-    }
-    const page = rows.slice(0, pageSize(rows, limit, configOf(c.env).maxDocumentBytes));
-    let changes: string[];
-    try {
-      changes = await Promise.all(page.map((row) => changeJson(c.env.ARCHIVE, row)));
-    } catch (error) {
-      console.warn(JSON.stringify({ level: "warn", msg: "change feed state failed", error: String(error) }));
-      throw unavailable("read-model-unavailable", "a state of this page could not be loaded; retry later", 1);
-    }
-    const next = encodeFeedCursor(page.at(-1)?.seq ?? after);
-    return new Response(`{"changes":[${changes.join(",")}],"next":${JSON.stringify(next)}}`, {
-      headers: { "Content-Type": "application/json", "Read-Source": "read-model" },
-    });
-  });
-  app.all("/v1/_changes", methodNotAllowed(["GET", "HEAD"]));
+      },
+    ),
+  ];
 }

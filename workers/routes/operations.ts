@@ -1,162 +1,163 @@
 /** For operators: projection statistics, and the dead letters with their redrive. */
-import { createRoute, type OpenAPIHono, z } from "@hono/zod-openapi";
+import { z } from "@hono/zod-openapi";
 import { and, asc, gt, inArray, isNotNull, isNull } from "drizzle-orm";
 import { drizzle } from "drizzle-orm/d1";
 import { type EventMessage, isEventMessage, messageBytes, planBatches } from "../../domain/event-message";
-import type { AppEnv } from "../app";
-import { publish } from "../events-queue";
-import { badRequest, unavailable } from "../http/problem";
+import { errorText, log } from "../../platform/log";
+import { publish } from "../../platform/queue";
+import { unavailable } from "../http/problem";
 import { jsonResponse } from "../http/render";
-import { methodNotAllowed } from "../middleware/method-not-allowed";
-import { pageSize, readStats } from "../read-model/reader";
+import { parseWith } from "../http/validate";
+import { orUnavailable } from "../read-model/d1";
+import { readStats } from "../read-model/feed-and-stats";
 import { deadLetters } from "../read-model/schema";
+import { pageSize } from "../read-model/states";
 import { DeadLetter, Stats } from "../schemas";
 import { JSON_TYPE, problems } from "./openapi";
+import { type Route, route } from "./table";
 
 const REDRIVE_BATCH = 100;
-
-/** A D1 call of an operator endpoint: a failure is 503, not 500. */
-async function onD1<T>(call: () => Promise<T>): Promise<T> {
-  try {
-    return await call();
-  } catch (error) {
-    console.warn(JSON.stringify({ level: "warn", msg: "read model failed", error: String(error) }));
-    throw unavailable("read-model-unavailable", "the read model did not answer; retry later", 1);
-  }
-}
 
 async function onQueue(call: () => Promise<void>): Promise<void> {
   try {
     await call();
   } catch (error) {
-    console.warn(JSON.stringify({ level: "warn", msg: "redrive send failed", error: String(error) }));
+    log.warn("redrive send failed", { error: errorText(error) });
     throw unavailable("queue-unavailable", "the events queue did not take the redrive; retry later", 5);
   }
 }
 
-const routes = [
-  createRoute({
-    method: "get",
-    path: "/v1/_stats",
-    summary: "Projection lag (p50/p99 over the last 1000 changes), events projected, dead letters, documents",
-    responses: {
-      200: { description: "statistics", content: { [JSON_TYPE]: { schema: Stats } } },
-      ...problems(503),
+const onD1 = <T>(call: () => Promise<T>) => orUnavailable("operations", call);
+
+const DeadLetterQuery = z.object({
+  after: z.string().optional().openapi({ description: "the previous page's next" }),
+  limit: z
+    .string()
+    .regex(/^[0-9]{1,4}$/, "must be an integer")
+    .transform(Number)
+    .refine((n) => n >= 1 && n <= 1000, "must be between 1 and 1000")
+    .optional()
+    .openapi({ type: "integer", description: "1 to 1000, default 100" }),
+});
+
+export const operationRoutes: Route[] = [
+  route(
+    {
+      operationId: "getStats",
+      method: "get",
+      path: "/v1/_stats",
+      summary:
+        "Projection lag (p50/p99 over the last 1000 changes), events projected, dead letters, documents",
+      responses: {
+        200: { description: "statistics", content: { [JSON_TYPE]: { schema: Stats } } },
+        ...problems(503),
+      },
     },
-  }),
-  createRoute({
-    method: "get",
-    path: "/v1/_admin/dead-letters",
-    summary: "Events that exhausted their retries and wait for a redrive",
-    responses: {
-      200: {
-        description: "pending dead letters, oldest first",
-        content: {
-          [JSON_TYPE]: { schema: z.object({ items: z.array(DeadLetter), next: z.string().nullable() }) },
+    async (c) => jsonResponse(await onD1(() => readStats(c.env.DB)), 200, {}),
+  ),
+  route(
+    {
+      operationId: "listDeadLetters",
+      method: "get",
+      path: "/v1/_admin/dead-letters",
+      summary: "Events that exhausted their retries and wait for a redrive",
+      request: { query: DeadLetterQuery },
+      responses: {
+        200: {
+          description: "pending dead letters, by message id",
+          content: {
+            [JSON_TYPE]: { schema: z.object({ items: z.array(DeadLetter), next: z.string().nullable() }) },
+          },
         },
+        ...problems(400, 503),
       },
     },
-  }),
-  createRoute({
-    method: "post",
-    path: "/v1/_admin/dead-letters/redrive",
-    summary: "Send up to 100 pending dead letters back through the projector",
-    responses: {
-      200: {
-        description: "how many were sent and how many remain",
-        content: { [JSON_TYPE]: { schema: z.object({ redriven: z.number(), remaining: z.number() }) } },
-      },
-    },
-  }),
-];
-
-export function registerOperationRoutes(app: OpenAPIHono<AppEnv>): void {
-  for (const route of routes) app.openAPIRegistry.registerPath(route);
-
-  app.get("/v1/_stats", async (c) => {
-    try {
-      return jsonResponse(await readStats(c.env.DB), 200, {});
-    } catch (error) {
-      console.warn(JSON.stringify({ level: "warn", msg: "stats read failed", error: String(error) }));
-      throw unavailable("read-model-unavailable", "the read model did not answer; retry later", 1);
-    }
-  });
-  app.all("/v1/_stats", methodNotAllowed(["GET", "HEAD"]));
-
-  app.get("/v1/_admin/dead-letters", async (c) => {
-    const after = c.req.query("after") ?? "";
-    const limit = Number(c.req.query("limit") ?? "100");
-    if (!Number.isInteger(limit) || limit < 1 || limit > 1000)
-      throw badRequest("invalid-query", "limit must be 1 to 1000");
-    const rows = await onD1(() =>
-      drizzle(c.env.DB)
-        .select()
-        .from(deadLetters)
-        .where(and(isNull(deadLetters.redrivenAt), gt(deadLetters.messageId, after)))
-        .orderBy(asc(deadLetters.messageId))
-        .limit(limit + 1),
-    );
-    // A page stops at PAGE_CHARS of bodies too (a body may be a 128 KB queue message).
-    const page = rows.slice(
-      0,
-      pageSize(
-        rows.map((r) => ({ data: r.body, data_ref: null })),
-        limit,
+    async (c) => {
+      const query = parseWith(DeadLetterQuery, c.req.query(), "query parameter");
+      const after = query.after ?? "";
+      const limit = query.limit ?? 100;
+      const rows = await onD1(() =>
+        drizzle(c.env.DB)
+          .select()
+          .from(deadLetters)
+          .where(and(isNull(deadLetters.redrivenAt), gt(deadLetters.messageId, after)))
+          .orderBy(asc(deadLetters.messageId))
+          .limit(limit + 1),
+      );
+      // A page stops at PAGE_CHARS of bodies too (a body may be a 128 KB queue message).
+      const page = rows.slice(
         0,
-      ),
-    );
-    const items = page.map((row) => ({
-      messageId: row.messageId,
-      body: JSON.parse(row.body) as unknown,
-      attempts: row.attempts,
-      deaths: row.deaths,
-      receivedAt: new Date(row.receivedAt).toISOString(),
-    }));
-    const next = rows.length > page.length ? (page.at(-1)?.messageId ?? null) : null;
-    return jsonResponse({ items, next }, 200, {});
-  });
-  app.all("/v1/_admin/dead-letters", methodNotAllowed(["GET", "HEAD"]));
-
-  app.post("/v1/_admin/dead-letters/redrive", async (c) => {
-    const db = drizzle(c.env.DB);
-    // Only events can be redriven; other bodies stay listed for a person, and cannot block the rest.
-    const pending = await onD1(() =>
-      db
-        .select()
-        .from(deadLetters)
-        .where(and(isNull(deadLetters.redrivenAt), isNotNull(deadLetters.eventId)))
-        .orderBy(asc(deadLetters.receivedAt))
-        .limit(REDRIVE_BATCH),
-    );
-    const sendable = pending.flatMap((row) => {
-      const body: unknown = JSON.parse(row.body);
-      return isEventMessage(body)
-        ? [{ item: { id: row.messageId, event: body }, bytes: messageBytes(body) }]
-        : [];
-    });
-    let redriven = 0;
-    for (const batch of planBatches(sendable)) {
-      await onQueue(() =>
-        publish(
-          c.env.EVENTS,
-          batch.map((b): EventMessage => b.event),
+        pageSize(
+          rows.map((r) => ({ data: r.body, data_ref: null })),
+          limit,
+          0,
         ),
       );
-      // Marked only after the send succeeded, in chunks within D1's 100 bound parameters: a failed redrive
-      // leaves them pending (a second redrive sends them again; the projector is idempotent), never lost.
-      const ids = batch.map((b) => b.id);
-      for (let i = 0; i < ids.length; i += 90) {
-        await onD1(() =>
-          db
-            .update(deadLetters)
-            .set({ redrivenAt: Date.now() })
-            .where(inArray(deadLetters.messageId, ids.slice(i, i + 90))),
+      const items = page.map((row) => ({
+        messageId: row.messageId,
+        body: JSON.parse(row.body) as unknown,
+        attempts: row.attempts,
+        deaths: row.deaths,
+        receivedAt: new Date(row.receivedAt).toISOString(),
+      }));
+      const next = rows.length > page.length ? (page.at(-1)?.messageId ?? null) : null;
+      return jsonResponse({ items, next }, 200, {});
+    },
+  ),
+  route(
+    {
+      operationId: "redriveDeadLetters",
+      method: "post",
+      path: "/v1/_admin/dead-letters/redrive",
+      summary: "Send up to 100 pending dead letters back through the projector",
+      responses: {
+        200: {
+          description: "how many were sent and how many remain",
+          content: { [JSON_TYPE]: { schema: z.object({ redriven: z.number(), remaining: z.number() }) } },
+        },
+        ...problems(503),
+      },
+    },
+    async (c) => {
+      const db = drizzle(c.env.DB);
+      // Only events can be redriven; other bodies stay listed for a person, and cannot block the rest.
+      const pending = await onD1(() =>
+        db
+          .select()
+          .from(deadLetters)
+          .where(and(isNull(deadLetters.redrivenAt), isNotNull(deadLetters.eventId)))
+          .orderBy(asc(deadLetters.receivedAt))
+          .limit(REDRIVE_BATCH),
+      );
+      const sendable = pending.flatMap((row) => {
+        const body: unknown = JSON.parse(row.body);
+        return isEventMessage(body)
+          ? [{ item: { id: row.messageId, event: body }, bytes: messageBytes(body) }]
+          : [];
+      });
+      let redriven = 0;
+      for (const batch of planBatches(sendable)) {
+        await onQueue(() =>
+          publish(
+            c.env.EVENTS,
+            batch.map((b): EventMessage => b.event),
+          ),
         );
+        // Marked only after the send succeeded, in chunks within D1's 100 bound parameters: a failed redrive
+        // leaves them pending (a second redrive sends them again; the projector is idempotent), never lost.
+        const ids = batch.map((b) => b.id);
+        for (let i = 0; i < ids.length; i += 90) {
+          await onD1(() =>
+            db
+              .update(deadLetters)
+              .set({ redrivenAt: Date.now() })
+              .where(inArray(deadLetters.messageId, ids.slice(i, i + 90))),
+          );
+        }
+        redriven += batch.length;
       }
-      redriven += batch.length;
-    }
-    const remaining = await onD1(() => db.$count(deadLetters, isNull(deadLetters.redrivenAt)));
-    return jsonResponse({ redriven, remaining }, 200, {});
-  });
-  app.all("/v1/_admin/dead-letters/redrive", methodNotAllowed(["POST"]));
-}
+      const remaining = await onD1(() => db.$count(deadLetters, isNull(deadLetters.redrivenAt)));
+      return jsonResponse({ redriven, remaining }, 200, {});
+    },
+  ),
+];

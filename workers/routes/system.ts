@@ -1,31 +1,57 @@
 /** Liveness and the OpenAPI document. */
-import { createRoute, type OpenAPIHono } from "@hono/zod-openapi";
+import type { OpenAPIHono } from "@hono/zod-openapi";
+
 import type { AppEnv } from "../app";
-import { methodNotAllowed } from "../middleware/method-not-allowed";
 import { Health } from "../schemas";
+import { JSON_TYPE } from "./openapi";
+import { type Route, route } from "./table";
 
-const health = createRoute({
-  method: "get",
-  path: "/healthz",
-  summary: "Liveness",
-  responses: {
-    200: { description: "the Worker is up", content: { "application/json": { schema: Health } } },
+/** The OpenAPI document's head: everything but the paths and schemas, which come from the route table. */
+export const OPENAPI_INFO: Parameters<OpenAPIHono<AppEnv>["getOpenAPI31Document"]>[0] = {
+  openapi: "3.1.0",
+  info: {
+    title: "Tessera",
+    version: "1",
+    description:
+      "Documents with strongly consistent per-key writes on Cloudflare. Errors are RFC 9457 problem documents.",
+    license: { name: "Apache-2.0", url: "https://www.apache.org/licenses/LICENSE-2.0" },
   },
-});
+  servers: [{ url: "http://localhost:8787", description: "npm run dev" }],
+};
 
-export function registerSystemRoutes(app: OpenAPIHono<AppEnv>): void {
-  app.openAPIRegistry.registerPath(health);
-  app.get("/healthz", (c) => c.json({ status: "ok" as const }));
-  app.all("/healthz", methodNotAllowed(["GET", "HEAD"]));
+/** The OpenAPI document the app describes itself with. */
+export function openApiDocument(app: OpenAPIHono<AppEnv>) {
+  return app.getOpenAPI31Document(OPENAPI_INFO);
+}
 
-  app.doc31("/openapi.json", {
-    openapi: "3.1.0",
-    info: {
-      title: "Tessera",
-      version: "1",
-      description:
-        "Documents with strongly consistent per-key writes on Cloudflare. Errors are RFC 9457 problem documents.",
-    },
-  });
-  app.all("/openapi.json", methodNotAllowed(["GET", "HEAD"]));
+export function systemRoutes(app: OpenAPIHono<AppEnv>): Route[] {
+  let document: ReturnType<typeof openApiDocument> | undefined;
+  return [
+    route(
+      {
+        operationId: "getHealth",
+        method: "get",
+        path: "/healthz",
+        summary: "Liveness",
+        responses: {
+          200: { description: "the Worker is up", content: { [JSON_TYPE]: { schema: Health } } },
+        },
+      },
+      (c) => c.json({ status: "ok" as const }),
+    ),
+    route(
+      {
+        operationId: "getOpenApi",
+        method: "get",
+        path: "/openapi.json",
+        summary: "This OpenAPI document",
+        responses: { 200: { description: "OpenAPI 3.1", content: { [JSON_TYPE]: { schema: {} } } } },
+      },
+      (c) => {
+        // Built once per isolate: the route table does not change while it runs.
+        document ??= openApiDocument(app);
+        return c.json(document);
+      },
+    ),
+  ];
 }

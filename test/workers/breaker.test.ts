@@ -1,6 +1,6 @@
 import { afterEach, beforeEach, describe, expect, it, vi } from "vitest";
+import { withTimeout } from "../../platform/timeout";
 import { CircuitBreaker } from "../../workers/read-model/breaker";
-import { withTimeout } from "../../workers/timeout";
 
 /** A breaker on a clock the test moves. */
 function breaker(threshold = 3, cooldownMs = 10_000) {

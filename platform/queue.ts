@@ -6,3 +6,9 @@ export async function publish(queue: Queue, messages: readonly EventMessage[]): 
   if (messages.length === 0) return;
   await queue.sendBatch(messages.map((body) => ({ body, contentType: "json" as const })));
 }
+
+/**
+ * The queues' names, as wrangler.toml declares them (a test checks that the two agree): the consumer tells the
+ * batches apart by them. Rename both together.
+ */
+export const QUEUES = { events: "tessera-events", deadLetters: "tessera-events-dlq" } as const;

@@ -131,4 +131,45 @@ describe("callDocument", () => {
     );
     expect(problem).toMatchObject({ status: 503, code: "outcome-unknown" });
   });
+
+  describe("with the real defaults", () => {
+    it("keeps each attempt well inside the deadline, so a hung attempt leaves time for another", () => {
+      expect(DEFAULT_RETRY.attemptTimeoutMs * 2).toBeLessThan(DEFAULT_RETRY.deadlineMs);
+    });
+
+    it("retries a call safe to repeat whose first attempt hangs, and answers within the deadline", async () => {
+      let calls = 0;
+      const started = Date.now();
+      const result = await callDocument(
+        () => ({}) as DocumentStub,
+        () => {
+          calls += 1;
+          return calls === 1 ? new Promise<string>(() => {}) : Promise.resolve("ok");
+        },
+        { ...DEFAULT_RETRY, idempotent: true },
+      );
+      expect(result).toBe("ok");
+      expect(calls).toBe(2);
+      expect(Date.now() - started).toBeLessThan(DEFAULT_RETRY.deadlineMs);
+    });
+
+    it("answers 503 by the deadline when every attempt hangs", async () => {
+      let calls = 0;
+      const started = Date.now();
+      const problem = await problemFrom(
+        callDocument(
+          () => ({}) as DocumentStub,
+          () => {
+            calls += 1;
+            return new Promise<string>(() => {});
+          },
+          { ...DEFAULT_RETRY, idempotent: true },
+        ),
+      );
+      expect(problem).toMatchObject({ status: 503, code: "unavailable" });
+      expect(calls).toBeGreaterThanOrEqual(2);
+      // The deadline bounds the whole call (timers fire a little late, never early).
+      expect(Date.now() - started).toBeLessThan(DEFAULT_RETRY.deadlineMs + 500);
+    });
+  });
 });

@@ -1,0 +1,33 @@
+/**
+ * What a document object reaches outside itself, in one place so that tests and the chaos harness can replace
+ * any of it on a live instance (`instance.deps.publish = ...`): the clock, the queue, R2 and the change feed.
+ */
+import type { Clock } from "../domain/ids";
+import { publish } from "../platform/queue";
+import { d1ChangeFeed } from "./change-feed";
+import type { ChangeFeed, Publisher, StateStore } from "./outbox/outbox";
+
+export interface DocumentDeps {
+  /** The time every commit and expiry is measured by. */
+  clock: Clock;
+  /** How events reach the queue. */
+  publish: Publisher;
+  /** How large states reach R2. */
+  storeState: StateStore;
+  /** Where the outbox learns which of its events reached the change feed. */
+  changeFeed: ChangeFeed;
+  /** How long a queue send or R2 upload may take before the outbox counts it as failed. */
+  sendTimeoutMs: number;
+}
+
+export function productionDeps(env: Env): DocumentDeps {
+  return {
+    clock: Date.now,
+    publish: (batch) => publish(env.EVENTS, batch),
+    storeState: async (key, json) => {
+      await env.ARCHIVE.put(key, json, { httpMetadata: { contentType: "application/json" } });
+    },
+    changeFeed: d1ChangeFeed(env.DB),
+    sendTimeoutMs: 10_000,
+  };
+}
