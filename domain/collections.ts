@@ -3,6 +3,7 @@
  * optional validation, and query defaults. Collections not declared here are schemaless with no secondary indexes.
  */
 import { z } from "zod";
+import { hash53 } from "./hash";
 import { type JsonObject, type JsonValue, utf8Length } from "./json";
 import { formatPointer } from "./patch/pointer";
 
@@ -99,6 +100,23 @@ export function slotValue(value: JsonValue | undefined, type: FieldType): string
   if (value === undefined || value === null || !matchesType(value, type)) return null;
   if (typeof value === "boolean") return value ? 1 : 0;
   return value as string | number;
+}
+
+const signatures = new Map<string, string>();
+
+/**
+ * A short fingerprint of a collection's index declaration (fields, types, slots). Each event records the one its
+ * index values were computed under, and each read-model row the one its slots hold, so that an index declared or
+ * changed after documents were written is known to be incomplete rather than silently missing them.
+ */
+export function indexSignature(collection: string): string {
+  let signature = signatures.get(collection);
+  if (signature === undefined) {
+    const fields = indexedFields(collection).map(({ field, type, slot }) => [field, type, slot]);
+    signature = fields.length === 0 ? "-" : hash53(JSON.stringify(fields)).toString(36);
+    signatures.set(collection, signature);
+  }
+  return signature;
 }
 
 /** The index slot values (k0..k3) of a document in its collection. */

@@ -28,6 +28,11 @@ export interface EventMessage {
   readonly dataRef?: string;
   /** The state's index slot values (k0..k3), computed at commit; empty when none is set. */
   readonly index: IndexSlots;
+  /**
+   * The collection's index signature (domain/collections.ts) the values were computed under; absent on events
+   * committed before signatures existed. The projector recomputes the values when it differs from its own.
+   */
+  readonly ix?: string;
   readonly idempotencyKey?: string;
   readonly txId?: string;
 }
@@ -66,6 +71,7 @@ export function isEventMessage(value: unknown): value is EventMessage {
     Number.isFinite(m.createdAt) &&
     (m.idempotencyKey === undefined || typeof m.idempotencyKey === "string") &&
     (m.txId === undefined || typeof m.txId === "string") &&
+    (m.ix === undefined || typeof m.ix === "string") &&
     (m.data === null || typeof m.data === "string") &&
     (m.dataRef === undefined || typeof m.dataRef === "string") &&
     Array.isArray(m.index) &&

@@ -5,7 +5,7 @@
  * backs the outbox up; the outbox then publishes. A busy document's writes share commits (group commit).
  */
 import { DurableObject } from "cloudflare:workers";
-import { indexValues, validateDocument } from "../domain/collections";
+import { indexSignature, indexValues, validateDocument } from "../domain/collections";
 import {
   type DocumentRpc,
   envelopeJson,
@@ -267,6 +267,7 @@ export class DocumentObject extends DurableObject<Env> implements DocumentRpc {
       idempotency_key: request.idempotencyKey ?? null,
       tx_id: request.txId ?? null,
       slots: slotsColumn(indexValues(request.key.collection, state.data)),
+      ix: indexSignature(request.key.collection),
     };
   }
 

@@ -20,7 +20,7 @@ const CURRENT = `
   CREATE TABLE events (
     version INTEGER PRIMARY KEY, event_id TEXT NOT NULL, type TEXT NOT NULL, data TEXT,
     committed_at INTEGER NOT NULL, created_at INTEGER NOT NULL, idempotency_key TEXT, tx_id TEXT,
-    slots TEXT);
+    slots TEXT, ix TEXT);
   CREATE TABLE holes (version INTEGER PRIMARY KEY);
   CREATE TABLE idempotency (
     key TEXT PRIMARY KEY, fingerprint TEXT NOT NULL, outcome TEXT NOT NULL, expires_at INTEGER NOT NULL);
@@ -59,6 +59,8 @@ const UPGRADES: readonly string[] = [
      coalesce((SELECT min(version) FROM outbox) - 1, (SELECT max(version) FROM events), 0);
    DROP TABLE outbox;
    CREATE TABLE holes (version INTEGER PRIMARY KEY);`,
+  // v5: each event records the index signature its slots were computed under (null on older events: unknown).
+  `ALTER TABLE events ADD COLUMN ix TEXT;`,
 ];
 
 /** Version 1, as the first release created it: kept to test UPGRADES against. */

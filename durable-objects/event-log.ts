@@ -17,11 +17,13 @@ export interface EventRow extends Record<string, SqlStorageValue> {
   tx_id: string | null;
   /** The index values computed at commit, as JSON (null: none): the projector's index slots for this state. */
   slots: string | null;
+  /** The collection's index signature the slots were computed under (null on events from before signatures). */
+  ix: string | null;
 }
 
 /** An event row's columns, in the order a SELECT names them. */
 const EVENT_COLUMNS =
-  "version, event_id, type, data, committed_at, created_at, idempotency_key, tx_id, slots";
+  "version, event_id, type, data, committed_at, created_at, idempotency_key, tx_id, slots, ix";
 
 /** What an object loads when it starts: its key, the outbox's marks, and the newest event (null before any). */
 export interface LoadedHead {
@@ -58,7 +60,7 @@ export class EventLog {
   /** Stores a new event; one INSERT, so a write with nothing else to store is a single statement. */
   append(row: EventRow): void {
     this.sql.exec(
-      `INSERT INTO events (${EVENT_COLUMNS}) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+      `INSERT INTO events (${EVENT_COLUMNS}) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
       row.version,
       row.event_id,
       row.type,
@@ -68,6 +70,7 @@ export class EventLog {
       row.idempotency_key,
       row.tx_id,
       row.slots,
+      row.ix,
     );
   }
 

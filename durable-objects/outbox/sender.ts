@@ -97,6 +97,7 @@ export class Sender {
       createdAt: row.created_at,
       data,
       index: row.slots === null ? [] : (JSON.parse(row.slots) as IndexSlots),
+      ...(row.ix === null ? {} : { ix: row.ix }),
       ...(dataRef === undefined ? {} : { dataRef }),
     };
   }

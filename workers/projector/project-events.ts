@@ -11,6 +11,7 @@ import { archiveEvents } from "./archive";
 import { changesProjection } from "./projections/changes";
 import { documentsProjection } from "./projections/documents";
 import type { Projection } from "./projections/types";
+import { reindex } from "./reindex";
 
 export const PROJECTIONS: readonly Projection[] = [documentsProjection, changesProjection];
 
@@ -44,12 +45,24 @@ function statements(db: D1Database, events: readonly EventMessage[], projectedAt
 
 export async function projectBatch(batch: MessageBatch<unknown>, deps: ProjectorDeps): Promise<void> {
   const now = deps.now ?? Date.now;
-  const ready: Array<{ message: Message; event: EventMessage }> = [];
+  const valid: Array<{ message: Message; event: EventMessage }> = [];
 
   for (const message of batch.messages) {
-    if (isEventMessage(message.body)) ready.push({ message, event: message.body });
+    if (isEventMessage(message.body)) valid.push({ message, event: message.body });
     else fail(message, "malformed", "not an EventMessage");
   }
+  const ready = (
+    await Promise.all(
+      valid.map(async ({ message, event }) => {
+        try {
+          return [{ message, event: await reindex(event, deps.archive) }];
+        } catch (error) {
+          fail(message, "reindex-failed", error);
+          return [];
+        }
+      }),
+    )
+  ).flat();
   if (ready.length === 0) return;
 
   try {

@@ -3,7 +3,7 @@ import type { SQL } from "drizzle-orm";
 import type { SQLiteTable } from "drizzle-orm/sqlite-core";
 import { SQLiteAsyncDialect } from "drizzle-orm/sqlite-core";
 import { errorText, log } from "../../platform/log";
-import { unavailable } from "../http/problem";
+import { HttpProblem, unavailable } from "../http/problem";
 import type { changes, documents } from "./schema";
 
 const dialect = new SQLiteAsyncDialect();
@@ -42,6 +42,7 @@ export async function orUnavailable<T>(what: string, call: () => Promise<T>, det
   try {
     return await call();
   } catch (error) {
+    if (error instanceof HttpProblem) throw error;
     log.warn("read model failed", { what, error: errorText(error) });
     throw readModelUnavailable(detail);
   }

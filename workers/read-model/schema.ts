@@ -1,5 +1,13 @@
 /** The D1 read model, in drizzle: documents with typed index slots, the change feed, dead letters. */
-import { customType, index, integer, sqliteTable, text, uniqueIndex } from "drizzle-orm/sqlite-core";
+import {
+  customType,
+  index,
+  integer,
+  primaryKey,
+  sqliteTable,
+  text,
+  uniqueIndex,
+} from "drizzle-orm/sqlite-core";
 
 /**
  * An index slot (INDEX_SLOT_COUNT of them, k0..k3: each indexed field a collection declares takes one): declared BLOB so SQLite applies no type affinity (a TEXT column would turn numbers into strings,
@@ -27,6 +35,8 @@ export const documents = sqliteTable(
     k1: slot("k1"),
     k2: slot("k2"),
     k3: slot("k3"),
+    /** The index signature the slots were computed under (null: projected before signatures existed). */
+    ix: text("ix"),
   },
   (t) => [
     uniqueIndex("documents_key").on(t.tenant, t.collection, t.id),
@@ -80,4 +90,26 @@ export const deadLetters = sqliteTable(
     index("dead_letters_pending").on(t.redrivenAt, t.receivedAt),
     uniqueIndex("dead_letters_event").on(t.eventId),
   ],
+);
+
+/**
+ * Whether a collection's indexes hold every live document of a tenant: the read model is complete for the
+ * declaration whose signature is `signature` when `ready` is 1. A declaration change (an index added, removed or
+ * retyped) makes the rows projected before it stale until a backfill rewrites them.
+ */
+export const indexStates = sqliteTable(
+  "index_states",
+  {
+    tenant: text("tenant").notNull(),
+    collection: text("collection").notNull(),
+    signature: text("signature").notNull(),
+    ready: integer("ready").notNull(),
+    /**
+     * The signature rows without one (projected before signatures existed) are taken to have: the declaration in
+     * force when this tenant's collection was first checked. Set once.
+     */
+    adopted: text("adopted").notNull(),
+    checkedAt: integer("checked_at").notNull(),
+  },
+  (t) => [primaryKey({ columns: [t.tenant, t.collection] })],
 );

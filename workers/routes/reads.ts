@@ -6,6 +6,7 @@ import { emptyToken, recordRead, withBookmark } from "../../domain/consistency-t
 import { DEFAULT_TENANT } from "../../domain/keys";
 import { etagFor, evaluatePreconditions } from "../../domain/preconditions";
 import { applyCursor, encodeCursor, parseQuery } from "../../domain/query";
+import { withTimeout } from "../../platform/timeout";
 import { configOf } from "../config";
 import { consistencyFrom, tokenFrom, tokenHeader } from "../consistency";
 import { callDocument, DEFAULT_RETRY, documentStub } from "../documents-client";
@@ -14,8 +15,14 @@ import { jsonResponse, renderRead } from "../http/render";
 import { collectionFrom, documentKeyFrom, hasQuery, preconditionsFrom } from "../http/request";
 import { parseWith } from "../http/validate";
 import { orUnavailable } from "../read-model/d1";
+import { assertIndexReady } from "../read-model/index-readiness";
 import { runQuery } from "../read-model/queries";
-import { queryReadModel, readPreferringModel, readPrimary } from "../read-model/read-source";
+import {
+  queryReadModel,
+  READ_MODEL_TIMEOUT_MS,
+  readPreferringModel,
+  readPrimary,
+} from "../read-model/read-source";
 import { pageSize, toEnvelopeJson } from "../read-model/states";
 import {
   CollectionQuery,
@@ -135,6 +142,12 @@ export const readRoutes: Route[] = [
       if (query === null)
         throw badRequest("invalid-cursor", "the cursor is malformed or belongs to another query");
       const bookmark = tokenFrom(c.req.raw.headers)?.bookmark;
+      if (query.filters.length > 0 || query.order !== null) {
+        const check = assertIndexReady(c.env.DB, DEFAULT_TENANT, collection);
+        await orUnavailable("index readiness", () =>
+          withTimeout(check, READ_MODEL_TIMEOUT_MS, "the read model"),
+        );
+      }
       const rows = await queryReadModel(c.env.DB, bookmark, (s) => runQuery(s, DEFAULT_TENANT, query));
       const page = rows.slice(0, pageSize(rows, query.limit, configOf(c.env).maxDocumentBytes));
       const last = page.at(-1);

@@ -1,15 +1,17 @@
 /** Current documents: a row is replaced only by a newer version, so duplicates and late events are no-ops. */
+import { indexSignature } from "../../../domain/collections";
 import type { EventMessage } from "../../../domain/event-message";
 import { objectName } from "../../../domain/keys";
 import { columnsOf, jsonChunks, type Projection, storedData } from "./types";
 
 const UPSERT = `INSERT INTO documents
-  (tenant, collection, id, version, deleted, data, data_ref, created_at, updated_at, k0, k1, k2, k3, projected_at)
-  SELECT ${columnsOf(13)}, ?2 FROM json_each(?1) WHERE true
+  (tenant, collection, id, version, deleted, data, data_ref, created_at, updated_at, k0, k1, k2, k3, ix,
+   projected_at)
+  SELECT ${columnsOf(14)}, ?2 FROM json_each(?1) WHERE true
   ON CONFLICT (tenant, collection, id) DO UPDATE SET
     version = excluded.version, deleted = excluded.deleted, data = excluded.data, data_ref = excluded.data_ref,
     created_at = excluded.created_at, updated_at = excluded.updated_at, projected_at = excluded.projected_at,
-    k0 = excluded.k0, k1 = excluded.k1, k2 = excluded.k2, k3 = excluded.k3
+    k0 = excluded.k0, k1 = excluded.k1, k2 = excluded.k2, k3 = excluded.k3, ix = excluded.ix
   WHERE excluded.version > documents.version`;
 
 /** Only each document's newest version in the batch can change its row: a hot document's burst is one upsert. */
@@ -47,6 +49,8 @@ export const documentsProjection: Projection = {
         k1,
         k2,
         k3,
+        // The projector reindexed any event computed under another declaration (see reindex.ts).
+        indexSignature(collection),
       ];
     });
     return jsonChunks(rows).map((json) => db.prepare(UPSERT).bind(json, projectedAt));
