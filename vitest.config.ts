@@ -17,6 +17,8 @@ export default defineConfig({
   ],
   test: {
     include: ["test/**/*.test.ts"],
+    // Node-side tests of the tooling (the OpenAPI document, the client generator) run in vitest.node.config.ts.
+    exclude: ["test/tooling/**"],
     setupFiles: ["./test/setup.ts"],
     testTimeout: 30_000,
   },

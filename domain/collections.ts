@@ -5,6 +5,7 @@
 import { z } from "zod";
 import { hash53 } from "./hash";
 import { type JsonObject, type JsonValue, utf8Length } from "./json";
+import { checkName } from "./keys";
 import { formatPointer } from "./patch/pointer";
 
 export type FieldType = "string" | "number" | "boolean";
@@ -30,7 +31,21 @@ export const MAX_QUERY_LIMIT = 200;
 /** Checks the configuration when the module loads: a mistake fails the deploy's tests, not a query at runtime. */
 export function defineCollections<T extends Record<string, CollectionConfig>>(collections: T): T {
   for (const [name, config] of Object.entries(collections)) {
+    const named = checkName("collection", name);
+    if (!named.ok) throw new Error(`collection "${name}": ${named.reason}`);
     const fields = Object.keys(config.indexes ?? {});
+    for (const [field, type] of Object.entries(config.indexes ?? {})) {
+      if (field === "id" || field.split(".").some((part) => part === "")) {
+        throw new Error(
+          `collection ${name}: "${field}" cannot be an indexed field (use a dotted path, not "id")`,
+        );
+      }
+      if (type !== "string" && type !== "number" && type !== "boolean") {
+        throw new Error(
+          `collection ${name}: the index on "${field}" has type "${type}"; use string, number or boolean`,
+        );
+      }
+    }
     if (fields.length > INDEX_SLOT_COUNT) {
       throw new Error(
         `collection ${name} declares ${fields.length} indexes; the limit is ${INDEX_SLOT_COUNT}`,

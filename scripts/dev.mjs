@@ -11,6 +11,10 @@ const env = {
 };
 const wrangler = ["exec", "--", "wrangler"];
 
+// A mistake in domain/collections.ts is named here, in one line, before wrangler starts.
+const collections = spawnSync("npm", ["run", "--silent", "collections"], { env, stdio: "inherit" });
+if (collections.status !== 0) process.exit(collections.status ?? 1);
+
 // stdin is not a terminal here, so wrangler applies local migrations without asking "continue? (Y/n)".
 const migrate = spawnSync("npm", [...wrangler, "d1", "migrations", "apply", "DB", "--local"], {
   env,

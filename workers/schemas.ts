@@ -84,7 +84,10 @@ export const CollectionQuery = z.object({
       description: `page size, 1 to ${MAX_QUERY_LIMIT} (default ${DEFAULT_QUERY_LIMIT})`,
     }),
   cursor: z.string().optional().openapi({ description: "the previous page's next" }),
-  consistency: ConsistencyParam,
+  consistency: z
+    .string()
+    .optional()
+    .openapi({ enum: ["eventual"], description: "queries are served by the read model: eventual only" }),
 });
 
 export const HistoryQuery = z.object({

@@ -1,6 +1,7 @@
 import fc from "fast-check";
 import { describe, expect, it } from "vitest";
 import {
+  COLLECTIONS,
   collectionConfig,
   defineCollections,
   INDEX_SLOT_COUNT,
@@ -144,6 +145,20 @@ describe("indexValues", () => {
 });
 
 describe("defineCollections", () => {
+  it("accepts this deployment's declaration (npm run check runs the same check before the server starts)", () => {
+    expect(() => defineCollections(COLLECTIONS)).not.toThrow();
+  });
+
+  it("refuses a collection name a URL cannot carry, an empty or reserved field, and an unknown type", () => {
+    expect(() => defineCollections({ Orders: {} })).toThrow(/collection "Orders"/);
+    expect(() => defineCollections({ _sys: {} })).toThrow(/collection "_sys"/);
+    expect(() => defineCollections({ a: { indexes: { "x..y": "string" } } })).toThrow(/cannot be an indexed/);
+    expect(() => defineCollections({ a: { indexes: { id: "string" } } })).toThrow(/cannot be an indexed/);
+    // A JavaScript declaration can hold any string where the type says FieldType.
+    const untyped = { a: { indexes: { x: "date" } } } as unknown as Parameters<typeof defineCollections>[0];
+    expect(() => defineCollections(untyped)).toThrow(/type "date"/);
+  });
+
   it("refuses, when the module loads, a configuration a query could only fail on", () => {
     expect(() => defineCollections({ a: { indexes: { x: "string" }, defaults: { order: "-y" } } })).toThrow(
       /not one of its indexes/,

@@ -8,6 +8,7 @@ import { env } from "cloudflare:workers";
 import { describe, expect, it } from "vitest";
 import type { EventMessage } from "../../domain/event-message";
 import type { JsonObject } from "../../domain/json";
+import { createApp } from "../../workers/app";
 import worker from "../../workers/index";
 import {
   del,
@@ -226,11 +227,29 @@ describe("GET /v1/_changes", () => {
       data: { hello: "world" },
     });
     expect(page.next).not.toBe(end);
-    // Resuming from its next finds nothing more, and a short wait on a quiet feed ends empty.
-    expect(pageOf(await feed({ after: page.next, collection: c, wait: 1 }))).toEqual({
-      changes: [],
-      next: page.next,
+    // Resuming from its next finds nothing more.
+    expect(pageOf(await feed({ after: page.next, collection: c }))).toEqual({ changes: [], next: page.next });
+  });
+
+  it("ends a long poll on a quiet feed empty at its deadline, asking less often as it waits (injected clock)", async () => {
+    let now = 0;
+    const sleeps: number[] = [];
+    const app = createApp({
+      clock: {
+        now: () => now,
+        sleep: async (ms) => {
+          sleeps.push(ms);
+          now += ms;
+        },
+      },
     });
+    const quiet = uniqueId("quiet");
+    const res = await app.request(`/v1/_changes?collection=${quiet}&wait=20&after=s0`, {}, env);
+    expect(res.status).toBe(200);
+    expect(await res.json()).toEqual({ changes: [], next: "s0" });
+    expect(sleeps.slice(0, 4)).toEqual([250, 500, 1000, 1000]);
+    expect(sleeps.reduce((a, b) => a + b, 0)).toBeLessThanOrEqual(20_000);
+    expect(now).toBeGreaterThan(19_000);
   });
 
   it("answers 400 for limit above 1000 or below 1, wait above 30, and malformed cursors", async () => {

@@ -55,6 +55,16 @@ describe("index readiness", () => {
     expect(state).toEqual({ signature, ready: 1 });
   });
 
+  it("refuses at first sight when rows computed under another declaration exist (indexes declared late)", async () => {
+    const tenant = uniqueId("t");
+    await projectedUnderOldDeclaration(tenant, ["early"]);
+    // No state recorded yet: the collection was never queried on an index before this declaration.
+    await env.DB.prepare("DELETE FROM index_states WHERE tenant = ?").bind(tenant).run();
+    expect(await refusal(assertIndexReady(env.DB, tenant, "todos"))).toMatchObject({
+      code: "index-not-ready",
+    });
+  });
+
   it("counts deleted documents out: only live rows must match the declaration", async () => {
     const tenant = uniqueId("t");
     await projectedUnderOldDeclaration(tenant, ["gone"]);

@@ -383,6 +383,21 @@ describe("GET /v1/{collection}: refused queries", () => {
     expect(problem(res)).toMatchObject({ code: "invalid-query" });
   });
 
+  it("answers 400 invalid-consistency for a strong or unknown consistency: queries are eventual", async () => {
+    for (const [params, headers] of [
+      [{ consistency: "strong" }, {}],
+      [{ consistency: "bogus" }, {}],
+      [{}, { consistency: "strong" }],
+    ] as Array<[Params, Record<string, string>]>) {
+      const res = await send(`/v1/todos?${new URLSearchParams(params as Record<string, string>)}`, {
+        headers,
+      });
+      expect(res.status, JSON.stringify([params, headers])).toBe(400);
+      expect(problem(res)).toMatchObject({ code: "invalid-consistency" });
+    }
+    expect((await query({ consistency: "eventual" })).status).toBe(200);
+  });
+
   it("answers 400 invalid-cursor for a cursor from another query, or a malformed one", async () => {
     const owner = uniqueId("owner");
     await createTodos({

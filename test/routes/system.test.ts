@@ -179,3 +179,32 @@ describe("X-Request-Id", () => {
     expect(unknown.headers.get("x-request-id")).toMatch(/^[0-9a-f-]{36}$/);
   });
 });
+
+describe("the route table", () => {
+  it("answers 405 with Allow exactly as /openapi.json declares each path, and OPTIONS with the same Allow", async () => {
+    const doc = (await send("/openapi.json")).body as { paths: Record<string, Record<string, unknown>> };
+    const paths = Object.entries(doc.paths);
+    expect(paths.length).toBeGreaterThan(8);
+    for (const [path, operations] of paths) {
+      const url = path.replace("{collection}", "todos").replace("{id}", "t-1");
+      const declared = Object.keys(operations).map((m) => m.toUpperCase());
+      const allow = [...declared.flatMap((m) => (m === "GET" ? ["GET", "HEAD"] : [m])), "OPTIONS"];
+      const other = ["PUT", "POST", "DELETE", "PATCH"].find((m) => !declared.includes(m)) ?? "TRACE";
+      const refused = await send(url, { method: other });
+      expect(refused.status, `${other} ${path}`).toBe(405);
+      expect(refused.headers.get("allow")?.split(", ").sort(), path).toEqual(allow.sort());
+      const options = await send(url, { method: "OPTIONS" });
+      expect(options.status).toBe(204);
+      expect(options.headers.get("allow")?.split(", ").sort()).toEqual(allow.sort());
+    }
+  });
+
+  it("gives every operation a unique operationId", async () => {
+    const doc = (await send("/openapi.json")).body as {
+      paths: Record<string, Record<string, { operationId?: string }>>;
+    };
+    const ids = Object.values(doc.paths).flatMap((ops) => Object.values(ops).map((op) => op.operationId));
+    expect(ids.every((id) => typeof id === "string" && id.length > 0)).toBe(true);
+    expect(new Set(ids).size).toBe(ids.length);
+  });
+});

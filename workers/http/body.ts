@@ -62,17 +62,23 @@ function decodeUtf8(bytes: Uint8Array): string {
   }
 }
 
+/** A body refused unread: its stream is cancelled, so that nothing waits on the bytes still coming. */
+async function refuse(request: Request, limit: number): Promise<HttpProblem> {
+  await request.body?.cancel().catch(() => {});
+  return tooLarge(limit);
+}
+
 /** Reads the body as UTF-8 text, refusing it (413) as soon as it passes `limit` bytes, declared or not. */
 export async function readBodyText(request: Request, limit: number): Promise<string> {
   const declared = request.headers.get("content-length");
   if (declared !== null && /^[0-9]{1,15}$/.test(declared)) {
-    if (Number(declared) > limit) throw tooLarge(limit);
+    if (Number(declared) > limit) throw await refuse(request, limit);
     // The runtime holds a body to its declared length, so it can be read whole.
     const bytes = new Uint8Array(await request.arrayBuffer());
     if (bytes.byteLength > limit) throw tooLarge(limit);
     return decodeUtf8(bytes);
   }
-  if (declared !== null && Number(declared) > limit) throw tooLarge(limit);
+  if (declared !== null && Number(declared) > limit) throw await refuse(request, limit);
   if (request.body === null) return "";
   const reader = request.body.getReader();
   const chunks: Uint8Array[] = [];
@@ -82,7 +88,8 @@ export async function readBodyText(request: Request, limit: number): Promise<str
     if (done) break;
     total += value.byteLength;
     if (total > limit) {
-      await reader.cancel();
+      // Released, not left half-read: the connection (and a dev server's proxy) can serve the next request.
+      await reader.cancel().catch(() => {});
       throw tooLarge(limit);
     }
     chunks.push(value);

@@ -57,36 +57,31 @@ async function isReady(
   signature: string,
   now: number,
 ): Promise<boolean> {
-  // First sight of this tenant's collection: rows projected before signatures existed are taken to match the
-  // declaration in force now (recorded as `adopted`), and it is ready.
-  const [, state] = await db.batch<StateRow>([
-    db
-      .prepare(
-        `INSERT INTO index_states (tenant, collection, signature, ready, adopted, checked_at)
-         VALUES (?1, ?2, ?3, 1, ?3, ?4) ON CONFLICT DO NOTHING`,
-      )
-      .bind(tenant, collection, signature, now),
-    db
-      .prepare("SELECT signature, ready, adopted FROM index_states WHERE tenant = ?1 AND collection = ?2")
-      .bind(tenant, collection),
-  ]);
-  const row = state?.results[0];
-  if (row === undefined) return false;
-  if (row.signature === signature && row.ready === 1) return true;
-  // The declaration changed, or a check found stale rows before: look again for live rows under another one.
+  const row = await db
+    .prepare("SELECT signature, ready, adopted FROM index_states WHERE tenant = ?1 AND collection = ?2")
+    .bind(tenant, collection)
+    .first<StateRow>();
+  if (row !== null && row.signature === signature && row.ready === 1) return true;
+  // First sight, a changed declaration, or stale rows found before: look for live rows computed under another
+  // declaration. Rows projected before signatures existed are taken to match the declaration in force at this
+  // tenant's first check of the collection (`adopted`, set once).
+  const adopted = row?.adopted ?? signature;
   const stale = await db
     .prepare(
       `SELECT EXISTS (SELECT 1 FROM documents INDEXED BY documents_by_id
          WHERE tenant = ?1 AND collection = ?2 AND deleted = 0 AND coalesce(ix, ?3) != ?4) AS stale`,
     )
-    .bind(tenant, collection, row.adopted, signature)
+    .bind(tenant, collection, adopted, signature)
     .first<{ stale: number }>();
-  const isReadyNow = stale?.stale === 0;
+  const readyNow = stale?.stale === 0;
   await db
     .prepare(
-      "UPDATE index_states SET signature = ?3, ready = ?4, checked_at = ?5 WHERE tenant = ?1 AND collection = ?2",
+      `INSERT INTO index_states (tenant, collection, signature, ready, adopted, checked_at)
+       VALUES (?1, ?2, ?3, ?4, ?5, ?6)
+       ON CONFLICT (tenant, collection) DO UPDATE SET
+         signature = excluded.signature, ready = excluded.ready, checked_at = excluded.checked_at`,
     )
-    .bind(tenant, collection, signature, isReadyNow ? 1 : 0, now)
+    .bind(tenant, collection, signature, readyNow ? 1 : 0, adopted, now)
     .run();
-  return isReadyNow;
+  return readyNow;
 }

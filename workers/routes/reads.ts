@@ -134,6 +134,12 @@ export const readRoutes: Route[] = [
     },
     async (c) => {
       const collection = collectionFrom(c.req.url);
+      if (consistencyFrom(c.req.raw) === "strong") {
+        throw badRequest(
+          "invalid-consistency",
+          "queries are served by the read model; read single documents with Consistency: strong",
+        );
+      }
       const params = new URL(c.req.url).searchParams;
       const parsed = parseQuery(collection, params);
       if (!parsed.ok) throw badRequest(parsed.code, parsed.detail);
