@@ -1,5 +1,18 @@
-/** Shared test helpers: requests through the Worker's real fetch handler, each test on its own documents. */
-import { exports } from "cloudflare:workers";
+/**
+ * Shared test helpers: requests through the Worker's real fetch handler, each test on its own documents; queue
+ * batches built by the pool, which records what the consumer acked and retried; alarms cleared after a test.
+ */
+import {
+  createExecutionContext,
+  createMessageBatch,
+  getQueueResult,
+  runInDurableObject,
+} from "cloudflare:test";
+import { env, exports } from "cloudflare:workers";
+import { onTestFinished } from "vitest";
+import type { EventMessage } from "../domain/event-message";
+import { type DocumentKey, objectName } from "../domain/keys";
+import worker from "../workers/index";
 
 const BASE = "http://tessera.test";
 let counter = 0;
@@ -96,4 +109,91 @@ export async function eventually<T>(
       await new Promise((resolve) => setTimeout(resolve, intervalMs));
     }
   }
+}
+
+/** What the pool's getQueueResult() reports (its declared type lives in the experimental runtime types only). */
+export interface QueueResult {
+  outcome: string;
+  ackAll: boolean;
+  retryBatch: { retry: boolean };
+  explicitAcks: string[];
+  retryMessages: Array<{ msgId: string }>;
+}
+
+/** A batch as a queue consumer receives it, and the execution context its handler runs with. */
+export interface Delivery {
+  readonly batch: MessageBatch<EventMessage>;
+  readonly ctx: ExecutionContext;
+  /** The delay each retry() asked for, in call order: the pool's result does not keep it. */
+  readonly delays: Array<number | undefined>;
+}
+
+/** What the consumer did with a batch: the pool's result, and the same by message index. */
+export interface Outcome {
+  readonly result: QueueResult;
+  /** Indexes of the messages acknowledged: by ack(), or by ackAll() when not retried. */
+  readonly acked: number[];
+  /** Indexes of the messages to be delivered again: by retry(), or all of them by retryAll(). */
+  readonly retried: number[];
+  readonly delays: Array<number | undefined>;
+}
+
+/**
+ * A batch of `bodies` from `queue` (a name from QUEUES), each on its `attempts`th delivery, built by the pool's
+ * createMessageBatch so that acks and retries are recorded as the runtime records them. A queue delivers whatever
+ * was sent to it, so bodies need not be events: the consumer has to cope with any.
+ */
+export function messageBatch(queue: string, bodies: readonly unknown[], attempts = 1): Delivery {
+  const messages = bodies.map((body) => ({
+    id: uniqueId("msg"),
+    timestamp: new Date(),
+    attempts,
+    // The handler's type names what it expects, not what a queue can hold.
+    body: body as EventMessage,
+  }));
+  const batch = createMessageBatch<EventMessage>(queue, messages);
+  const delays: Array<number | undefined> = [];
+  for (const message of batch.messages) {
+    const retry = message.retry.bind(message);
+    message.retry = (options) => {
+      delays.push(options?.delaySeconds);
+      retry(options);
+    };
+  }
+  return { batch, ctx: createExecutionContext(), delays };
+}
+
+/** Waits for the handler's waitUntil()s and reports what it did with each message of the batch. */
+export async function outcomeOf({ batch, ctx, delays }: Delivery): Promise<Outcome> {
+  const result: QueueResult = await getQueueResult(batch, ctx);
+  const ids = batch.messages.map((m) => m.id);
+  const retriedIds = new Set(result.retryBatch.retry ? ids : result.retryMessages.map((m) => m.msgId));
+  const ackedIds = new Set(result.ackAll ? ids.filter((id) => !retriedIds.has(id)) : result.explicitAcks);
+  const indexes = (of: Set<string>) => ids.flatMap((id, i) => (of.has(id) ? [i] : []));
+  return { result, acked: indexes(ackedIds), retried: indexes(retriedIds), delays };
+}
+
+/** Delivers `bodies` to the Worker's queue handler as one batch from `queue`, as the runtime would. */
+export async function deliver(queue: string, bodies: readonly unknown[], attempts = 1): Promise<Outcome> {
+  const delivery = messageBatch(queue, bodies, attempts);
+  await worker.queue(delivery.batch, env, delivery.ctx);
+  return outcomeOf(delivery);
+}
+
+/** A document's object, from a fresh stub: one made before abortAllDurableObjects() stays broken after it. */
+function documentObject(key: DocumentKey): DurableObjectStub {
+  return env.DOCUMENTS.get(env.DOCUMENTS.idFromName(objectName(key)));
+}
+
+/**
+ * Deletes the alarm of these documents' objects once the running test has finished (passed or not). The pool
+ * does not reset alarms between tests: one left behind fires into a later test, or into its
+ * abortAllDurableObjects(). Call it where the test's objects are made; assertions on the alarm run before it.
+ */
+export function settleAlarms(...keys: DocumentKey[]): void {
+  onTestFinished(async () => {
+    for (const key of keys) {
+      await runInDurableObject(documentObject(key), (_instance, state) => state.storage.deleteAlarm());
+    }
+  });
 }

@@ -1,9 +1,8 @@
-import { createExecutionContext, createMessageBatch, getQueueResult } from "cloudflare:test";
 import { env } from "cloudflare:workers";
 import { describe, expect, it } from "vitest";
 import type { EventMessage } from "../../domain/event-message";
-import worker from "../../workers/index";
-import { eventually, get, getEventual, send } from "../helpers";
+import { QUEUES } from "../../platform/queue";
+import { deliver, eventually, get, getEventual, send } from "../helpers";
 
 const poison: EventMessage = {
   v: 1,
@@ -23,29 +22,17 @@ const poison: EventMessage = {
 const POISON = `CREATE TRIGGER poison BEFORE INSERT ON documents WHEN NEW.id = 'poison'
   BEGIN SELECT RAISE(ABORT, 'poisoned'); END`;
 
-let delivered = 0;
-
-async function deliver(queue: string, body: unknown, attempts = 1) {
-  delivered += 1;
-  const batch = createMessageBatch(queue, [
-    { id: `msg-${delivered}`, timestamp: new Date(), attempts, body },
-  ]);
-  const ctx = createExecutionContext();
-  await worker.queue(batch as MessageBatch<EventMessage>, env, ctx);
-  return getQueueResult(batch, ctx);
-}
-
 describe("dead letters", () => {
   it("stores a poison event from the DLQ, lists it, and a redrive applies it once the cause is fixed", async () => {
     // The projector cannot apply it (D1 refuses it): it asks for a retry, never acks.
     await env.DB.prepare(POISON).run();
-    const first = await deliver("tessera-events", poison);
-    expect(first.explicitAcks).toEqual([]);
-    expect(first.retryMessages).toHaveLength(1);
+    const first = await deliver(QUEUES.events, [poison]);
+    expect(first.acked).toEqual([]);
+    expect(first.retried).toEqual([0]);
 
     // After max_retries the queue moves it to the DLQ, whose consumer stores it for operators.
-    const dead = await deliver("tessera-events-dlq", poison, 6);
-    expect(dead.ackAll || dead.explicitAcks.length === 1).toBe(true);
+    const dead = await deliver(QUEUES.deadLetters, [poison], 6);
+    expect(dead.acked).toEqual([0]);
     const listed = await get("/v1/_admin/dead-letters");
     expect(listed.status).toBe(200);
     const items = (
@@ -69,7 +56,7 @@ describe("dead letters", () => {
   });
 
   it("keeps a dead letter that is not an event listed instead of redriving it", async () => {
-    await deliver("tessera-events-dlq", { garbage: true }, 6);
+    expect((await deliver(QUEUES.deadLetters, [{ garbage: true }], 6)).acked).toEqual([0]);
     const redrive = await send("/v1/_admin/dead-letters/redrive", { method: "POST" });
     expect(redrive.body).toMatchObject({ redriven: 0, remaining: 1 });
     const items = ((await get("/v1/_admin/dead-letters")).body as { items: Array<{ body: unknown }> }).items;

@@ -2,39 +2,24 @@ import { runDurableObjectAlarm, runInDurableObject } from "cloudflare:test";
 import { env } from "cloudflare:workers";
 import fc from "fast-check";
 import { describe, expect, it } from "vitest";
+import { indexSignature } from "../../domain/collections";
 import type { WriteOperation } from "../../domain/document";
 import type { EventMessage } from "../../domain/event-message";
 import type { JsonObject } from "../../domain/json";
 import { type DocumentKey, objectName } from "../../domain/keys";
 import type { DocumentObject } from "../../durable-objects/DocumentObject";
+import { QUEUES } from "../../platform/queue";
 import { documentStub } from "../../workers/documents-client";
-import { projectBatch } from "../../workers/projector/project-events";
+import { type ProjectorDeps, projectBatch } from "../../workers/projector/project-events";
 import { MAX_PARAMETER_CHARS } from "../../workers/projector/projections/types";
+import { deliver, messageBatch, type Outcome, outcomeOf, settleAlarms } from "../helpers";
 import { requestFor } from "../write-requests";
 
-/** A hand-made batch that records what the consumer acked and retried. */
-function batchOf(bodies: readonly unknown[], attempts = 1) {
-  const acked: number[] = [];
-  const retried: number[] = [];
-  const delays: Array<number | undefined> = [];
-  const messages = bodies.map((body, i) => ({
-    id: `m-${i}`,
-    timestamp: new Date(),
-    attempts,
-    body,
-    ack: () => acked.push(i),
-    retry: (options?: { delaySeconds?: number }) => {
-      retried.push(i);
-      delays.push(options?.delaySeconds);
-    },
-  }));
-  const batch = {
-    queue: "tessera-events",
-    messages,
-    ackAll() {},
-    retryAll() {},
-  } as unknown as MessageBatch<unknown>;
-  return { batch, acked, retried, delays };
+/** Projects `bodies` as one batch through projectBatch with these deps (a wrapped D1, an injected clock). */
+async function projectWith(deps: ProjectorDeps, bodies: readonly unknown[], attempts = 1): Promise<Outcome> {
+  const delivery = messageBatch(QUEUES.events, bodies, attempts);
+  await projectBatch(delivery.batch, deps);
+  return outcomeOf(delivery);
 }
 
 /** A D1 binding whose batches fail when `fail()` says so: the partial failures a real D1 can have. */
@@ -57,6 +42,7 @@ function rawStub(key: DocumentKey): DurableObjectStub<DocumentObject> {
   return env.DOCUMENTS.get(env.DOCUMENTS.idFromName(objectName(key)));
 }
 
+/** An event as an object's outbox sends it: its index values computed under the declaration in force. */
 function event(overrides: Partial<EventMessage> & { id: string; version: number }): EventMessage {
   return {
     v: 1,
@@ -68,6 +54,7 @@ function event(overrides: Partial<EventMessage> & { id: string; version: number 
     createdAt: 1_700_000_000_000,
     data: JSON.stringify({ v: overrides.version }),
     index: [],
+    ix: indexSignature(overrides.collection ?? "unit"),
     ...overrides,
   };
 }
@@ -111,6 +98,8 @@ describe("projector", () => {
           run += 1;
           const collection = `conv${run}`;
           const keys = [0, 1, 2].map((i): DocumentKey => ({ tenant: "default", collection, id: `d${i}` }));
+          // The recording publisher confirms nothing: each object's alarm keeps polling the feed.
+          settleAlarms(...keys);
           const sent: EventMessage[] = [];
           for (const key of keys) {
             await runInDurableObject(rawStub(key), (instance) => {
@@ -141,8 +130,10 @@ describe("projector", () => {
             const bodies = pending.slice(0, size);
             pending = pending.slice(size);
             const failing = rounds < 30; // failures stop eventually, as a real outage does
-            const { batch, retried } = batchOf(bodies);
-            await projectBatch(batch, { db: flakyDb(() => failing && next() < 0.3), archive: env.ARCHIVE });
+            const { retried } = await projectWith(
+              { db: flakyDb(() => failing && next() < 0.3), archive: env.ARCHIVE },
+              bodies,
+            );
             // Retried messages come back later, as the queue redelivers them.
             pending.push(...retried.map((i) => bodies[i]).filter((m): m is EventMessage => m !== undefined));
           }
@@ -169,13 +160,13 @@ describe("projector", () => {
 
   it("ignores a duplicate and an older, late event", async () => {
     const id = "dup";
-    const { batch, acked } = batchOf([
+    const { acked, retried } = await deliver(QUEUES.events, [
       event({ id, version: 2 }),
       event({ id, version: 2 }),
       event({ id, version: 1 }),
     ]);
-    await projectBatch(batch, { db: env.DB, archive: env.ARCHIVE });
-    expect(acked.sort()).toEqual([0, 1, 2]);
+    expect(acked).toEqual([0, 1, 2]);
+    expect(retried).toEqual([]);
     expect(await documentRow("unit", id)).toMatchObject({ version: 2, data: '{"v":2}' });
     expect(await changeVersions("unit", id)).toEqual([1, 2]);
   });
@@ -186,8 +177,10 @@ describe("projector", () => {
       (await env.DB.prepare("SELECT max(seq) AS s FROM changes").first<{ s: number | null }>())?.s ?? 0;
     const before = await maxSeq();
     for (const versions of [[1, 2], [1, 2, 3], [3, 3, 4], [2]]) {
-      const { batch, acked } = batchOf(versions.map((version) => event({ id, version })));
-      await projectBatch(batch, { db: env.DB, archive: env.ARCHIVE });
+      const { acked } = await deliver(
+        QUEUES.events,
+        versions.map((version) => event({ id, version })),
+      );
       expect(acked).toHaveLength(versions.length);
     }
     const { results } = await env.DB.prepare("SELECT seq, version FROM changes WHERE id = ? ORDER BY seq")
@@ -200,23 +193,23 @@ describe("projector", () => {
 
   it("keeps a deleted document deleted when an older put arrives late", async () => {
     const id = "tomb";
-    await projectBatch(batchOf([event({ id, version: 3, type: "delete", data: null })]).batch, {
-      db: env.DB,
-      archive: env.ARCHIVE,
-    });
-    await projectBatch(batchOf([event({ id, version: 2 })]).batch, { db: env.DB, archive: env.ARCHIVE });
+    expect(
+      (await deliver(QUEUES.events, [event({ id, version: 3, type: "delete", data: null })])).acked,
+    ).toEqual([0]);
+    expect((await deliver(QUEUES.events, [event({ id, version: 2 })])).acked).toEqual([0]);
     expect(await documentRow("unit", id)).toMatchObject({ version: 3, deleted: 1, data: null });
   });
 
   it("acks good messages and retries a malformed one", async () => {
-    const { batch, acked, retried } = batchOf([
+    const { acked, retried, result } = await deliver(QUEUES.events, [
       event({ id: "good", version: 1 }),
       { not: "an event" },
       event({ id: "large", version: 1, data: null, dataRef: "states/default/unit/e-large-1.json" }),
     ]);
-    await projectBatch(batch, { db: env.DB, archive: env.ARCHIVE });
-    expect(acked.sort()).toEqual([0, 2]);
+    expect(acked).toEqual([0, 2]);
     expect(retried).toEqual([1]);
+    // Per message: neither the whole batch acked nor the whole batch sent back.
+    expect(result).toMatchObject({ ackAll: false, retryBatch: { retry: false } });
     // A large state is stored by reference, without loading it: the outbox put it in R2 before sending.
     expect(await documentRow("unit", "large")).toMatchObject({ version: 1, data: null });
   });
@@ -230,16 +223,21 @@ describe("projector", () => {
       [9, 256],
       [10, 300],
     ] as const) {
-      const { batch, acked, delays } = batchOf([event({ id: `late-${attempts}`, version: 1 })], attempts);
-      await projectBatch(batch, { db: failing, archive: env.ARCHIVE });
+      const { acked, retried, delays } = await projectWith(
+        { db: failing, archive: env.ARCHIVE },
+        [event({ id: `late-${attempts}`, version: 1 })],
+        attempts,
+      );
       expect(acked).toEqual([]);
+      expect(retried).toEqual([0]);
       expect(delays).toEqual([delay]);
     }
   });
 
   it("stores the index values the event carries, without parsing its state", async () => {
-    const { batch } = batchOf([event({ id: "indexed", version: 1, data: "not parsed", index: ["open", 3] })]);
-    await projectBatch(batch, { db: env.DB, archive: env.ARCHIVE });
+    await deliver(QUEUES.events, [
+      event({ id: "indexed", version: 1, data: "not parsed", index: ["open", 3] }),
+    ]);
     const row = await env.DB.prepare("SELECT k0, k1, k2, data FROM documents WHERE id = 'indexed'").first();
     expect(row).toEqual({ k0: "open", k1: 3, k2: null, data: "not parsed" });
   });
@@ -247,8 +245,7 @@ describe("projector", () => {
   it("keeps every value's type and text exactly through the batch's JSON parameter", async () => {
     const data = JSON.stringify({ s: 'quote " backslash \\ tab \t nul \u0000 é 😀', n: 1.5e300, i: -7 });
     const index = ['é 😀 \u0000 "q"', 9007199254740991, 2.5, null];
-    const { batch } = batchOf([event({ id: "typed", version: 1, data, index })]);
-    await projectBatch(batch, { db: env.DB, archive: env.ARCHIVE });
+    await deliver(QUEUES.events, [event({ id: "typed", version: 1, data, index })]);
     const row = await env.DB.prepare(
       `SELECT data, k0, k1, k2, k3, typeof(k0) AS t0, typeof(k1) AS t1, typeof(k2) AS t2, typeof(k3) AS t3
        FROM documents WHERE id = 'typed'`,
@@ -274,8 +271,10 @@ describe("projector", () => {
     const id = "burst";
     const versions = Array.from({ length: 100 }, (_, i) => i + 1);
     const shuffled = [...versions].sort((a, b) => ((a * 37) % 101) - ((b * 37) % 101));
-    const { batch, acked } = batchOf(shuffled.map((version) => event({ id, version })));
-    await projectBatch(batch, { db: env.DB, archive: env.ARCHIVE });
+    const { acked } = await deliver(
+      QUEUES.events,
+      shuffled.map((version) => event({ id, version })),
+    );
     expect(acked).toHaveLength(100);
     expect(await documentRow("unit", id)).toMatchObject({ version: 100, data: '{"v":100}' });
     const { results } = await env.DB.prepare("SELECT version FROM changes WHERE id = ? ORDER BY seq")
@@ -289,7 +288,6 @@ describe("projector", () => {
     const events = Array.from({ length: 100 }, (_, i) =>
       event({ id: `big-${i}`, version: 1, data: JSON.stringify({ pad: "é".repeat(30_000), i }) }),
     );
-    const { batch, acked } = batchOf(events);
     const parameters: string[] = [];
     let batches = 0;
     const recording = new Proxy(env.DB, {
@@ -320,7 +318,7 @@ describe("projector", () => {
         return typeof value === "function" ? value.bind(target) : value;
       },
     });
-    await projectBatch(batch, { db: recording, archive: env.ARCHIVE });
+    const { acked } = await projectWith({ db: recording, archive: env.ARCHIVE }, events);
     expect(acked).toHaveLength(100);
     // One transaction of several statements, none of whose parameters exceeds the limit (at most 1 MB in UTF-8).
     expect(batches).toBe(1);
@@ -335,8 +333,10 @@ describe("projector", () => {
   });
 
   it("records projection and commit time for each change", async () => {
-    const { batch } = batchOf([event({ id: "timed", version: 1 })]);
-    await projectBatch(batch, { db: env.DB, archive: env.ARCHIVE, now: () => 1_700_000_005_000 });
+    const { acked } = await projectWith({ db: env.DB, archive: env.ARCHIVE, now: () => 1_700_000_005_000 }, [
+      event({ id: "timed", version: 1 }),
+    ]);
+    expect(acked).toEqual([0]);
     const row = await env.DB.prepare(
       "SELECT committed_at, projected_at FROM changes WHERE id = 'timed'",
     ).first();
@@ -345,10 +345,9 @@ describe("projector", () => {
 
   it("archives every event to R2 as NDJSON under its commit hour", async () => {
     const committedAt = Date.parse("2026-03-04T05:06:07Z");
-    await projectBatch(batchOf([event({ id: "archived", version: 1, committedAt })]).batch, {
-      db: env.DB,
-      archive: env.ARCHIVE,
-    });
+    expect(
+      (await deliver(QUEUES.events, [event({ id: "archived", version: 1, committedAt })])).acked,
+    ).toEqual([0]);
     const listed = await env.ARCHIVE.list({ prefix: "events/2026/03/04/05/" });
     expect(listed.objects).toHaveLength(1);
     const text = await (await env.ARCHIVE.get(listed.objects[0]?.key ?? ""))?.text();

@@ -1,8 +1,9 @@
 import { env } from "cloudflare:workers";
 import { describe, expect, it } from "vitest";
 import type { EventMessage } from "../../domain/event-message";
+import { QUEUES } from "../../platform/queue";
 import { projectBatch } from "../../workers/projector/project-events";
-import { get } from "../helpers";
+import { get, messageBatch, outcomeOf } from "../helpers";
 
 const committed = 1_750_000_000_000;
 
@@ -24,15 +25,9 @@ function event(id: string, version: number): EventMessage {
 
 /** Projects one event at a chosen moment, so its lag (projection time minus commit time) is known. */
 async function projectAt(ms: number, message: EventMessage) {
-  const batch = {
-    queue: "tessera-events",
-    messages: [
-      { id: message.eventId, timestamp: new Date(), attempts: 1, body: message, ack() {}, retry() {} },
-    ],
-    ackAll() {},
-    retryAll() {},
-  } as unknown as MessageBatch<unknown>;
-  await projectBatch(batch, { db: env.DB, archive: env.ARCHIVE, now: () => committed + ms });
+  const delivery = messageBatch(QUEUES.events, [message]);
+  await projectBatch(delivery.batch, { db: env.DB, archive: env.ARCHIVE, now: () => committed + ms });
+  expect((await outcomeOf(delivery)).acked).toEqual([0]);
 }
 
 describe("projection lag in GET /v1/_stats", () => {

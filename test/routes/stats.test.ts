@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { del, eventually, get, put, uniqueId } from "../helpers";
+import { del, eventually, get, put, settleAlarms, uniqueId } from "../helpers";
 
 describe("GET /v1/_stats", () => {
   it("reports projection lag percentiles, events projected, dead letters and live documents", async () => {
@@ -9,6 +9,7 @@ describe("GET /v1/_stats", () => {
 
     const kept = uniqueId();
     const gone = uniqueId();
+    settleAlarms(...[kept, gone].map((id) => ({ tenant: "default", collection: "stats", id })));
     await put(`/v1/stats/${kept}`, { n: 1 });
     await put(`/v1/stats/${gone}`, { n: 1 });
     await del(`/v1/stats/${gone}`);
