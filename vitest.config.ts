@@ -1,19 +1,32 @@
 import { cloudflareTest, readD1Migrations } from "@cloudflare/vitest-pool-workers";
 import { defineConfig } from "vitest/config";
+import { TEST_ADMIN_SECRET } from "./test/credentials.ts";
+import { TEST_JWT, testJwtKeys } from "./test/jwt-keys.ts";
 
 export default defineConfig({
   plugins: [
-    cloudflareTest(async () => ({
-      wrangler: { configPath: "./wrangler.toml" },
-      miniflare: {
-        bindings: {
-          // Tests assert on behaviour, not on log lines; the logger has its own test with a sink.
-          LOG_LEVEL: "off",
-          // Applied to each test file's isolated D1 by test/setup.ts.
-          TEST_MIGRATIONS: await readD1Migrations("./migrations"),
+    cloudflareTest(async () => {
+      const jwt = await testJwtKeys();
+      return {
+        wrangler: { configPath: "./wrangler.toml" },
+        miniflare: {
+          bindings: {
+            TESSERA_ADMIN_SECRET: TEST_ADMIN_SECRET,
+            // End-user JWTs verified against an inline key set (RS256, ES256, EdDSA); tests sign with the private halves.
+            JWT_JWKS: jwt.jwks,
+            JWT_ISSUER: TEST_JWT.issuer,
+            JWT_AUDIENCE: TEST_JWT.audience,
+            TEST_JWT_PRIVATE_KEYS: jwt.privateKeys,
+            // Browsers from this origin may call the API (CORS tests); any other origin is refused.
+            CORS_ORIGINS: "https://app.example",
+            // Tests assert on behaviour, not on log lines; the logger has its own test with a sink.
+            LOG_LEVEL: "off",
+            // Applied to each test file's isolated D1 by test/setup.ts.
+            TEST_MIGRATIONS: await readD1Migrations("./migrations"),
+          },
         },
-      },
-    })),
+      };
+    }),
   ],
   test: {
     include: ["test/**/*.test.ts"],

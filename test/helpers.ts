@@ -13,6 +13,7 @@ import { onTestFinished } from "vitest";
 import type { EventMessage } from "../domain/event-message";
 import { type DocumentKey, objectName } from "../domain/keys";
 import worker from "../workers/index";
+import { createKey, type NewKey } from "../workers/security/api-keys";
 
 const BASE = "http://tessera.test";
 let counter = 0;
@@ -23,8 +24,33 @@ export function uniqueId(prefix = "doc"): string {
   return `${prefix}-${counter}-${crypto.randomUUID().slice(0, 8)}`;
 }
 
+/**
+ * The credential requests carry unless they name their own: a key of the tenant `default` with every scope and
+ * no rate limit, made for each test file by test/setup.ts. An `authorization: ""` header sends none at all.
+ */
+export const defaultCredential = { key: "" };
+
+/** Makes an API key straight in this file's D1 (the key API itself has its own tests). */
+export async function makeKey(
+  spec: Partial<Omit<NewKey, "scopes">> & { scopes?: NewKey["scopes"] } = {},
+): Promise<string> {
+  const { key } = await createKey(env.DB, {
+    tenant: spec.tenant ?? "default",
+    name: spec.name ?? "test",
+    scopes: spec.scopes ?? ["read", "write", "admin"],
+    collections: spec.collections ?? null,
+    rateLimit: spec.rateLimit ?? "none",
+  });
+  return key;
+}
+
+export const bearer = (token: string) => ({ authorization: `Bearer ${token}` });
+
 export function call(path: string, init: RequestInit = {}): Promise<Response> {
-  return exports.default.fetch(new Request(BASE + path, init));
+  const headers = new Headers(init.headers);
+  if (!headers.has("authorization")) headers.set("authorization", `Bearer ${defaultCredential.key}`);
+  else if (headers.get("authorization") === "") headers.delete("authorization");
+  return exports.default.fetch(new Request(BASE + path, { ...init, headers }));
 }
 
 export interface Sent {

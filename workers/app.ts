@@ -8,17 +8,21 @@ import type { ContentfulStatusCode } from "hono/utils/http-status";
 import { errorText, log } from "../platform/log";
 import { configOf } from "./config";
 import { HttpProblem, PROBLEM_JSON } from "./http/problem";
+import { cors } from "./middleware/cors";
 import { requestLog } from "./middleware/request-log";
+import { securityHeaders } from "./middleware/security-headers";
+import { adminRoutes } from "./routes/admin";
 import { documentRoutes } from "./routes/documents";
 import { feedRoutes, type PollClock, realClock } from "./routes/feed";
 import { operationRoutes } from "./routes/operations";
 import { readRoutes } from "./routes/reads";
 import { systemRoutes } from "./routes/system";
 import { registerRoutes } from "./routes/table";
+import type { Principal } from "./security/principal";
 
 export interface AppEnv {
   Bindings: Env;
-  Variables: { requestId: string; error?: string };
+  Variables: { requestId: string; error?: string; principal?: Principal };
 }
 
 export interface AppOptions {
@@ -37,10 +41,13 @@ export function createApp(options: AppOptions = {}): OpenAPIHono<AppEnv> {
   });
   app.use(requestId());
   app.use(requestLog());
+  app.use(cors());
+  app.use(securityHeaders());
   // System paths before parameter paths: /v1/_changes must not be taken for a collection.
   registerRoutes(app, [
     ...systemRoutes(app),
     ...feedRoutes(options.clock ?? realClock),
+    ...adminRoutes,
     ...operationRoutes,
     ...readRoutes,
     ...documentRoutes,

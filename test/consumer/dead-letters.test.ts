@@ -2,7 +2,8 @@ import { env } from "cloudflare:workers";
 import { describe, expect, it } from "vitest";
 import type { EventMessage } from "../../domain/event-message";
 import { QUEUES } from "../../platform/queue";
-import { deliver, eventually, get, getEventual, send } from "../helpers";
+import { TEST_ADMIN_SECRET } from "../credentials";
+import { bearer, deliver, eventually, get, getEventual, send } from "../helpers";
 
 const poison: EventMessage = {
   v: 1,
@@ -55,11 +56,16 @@ describe("dead letters", () => {
     expect((await get("/v1/_stats")).body).toMatchObject({ deadLettersPending: 0 });
   });
 
-  it("keeps a dead letter that is not an event listed instead of redriving it", async () => {
+  it("keeps a dead letter that is not an event listed, for the operator only, instead of redriving it", async () => {
     expect((await deliver(QUEUES.deadLetters, [{ garbage: true }], 6)).acked).toEqual([0]);
-    const redrive = await send("/v1/_admin/dead-letters/redrive", { method: "POST" });
+    const operator = bearer(TEST_ADMIN_SECRET);
+    const redrive = await send("/v1/_admin/dead-letters/redrive", { method: "POST", headers: operator });
     expect(redrive.body).toMatchObject({ redriven: 0, remaining: 1 });
-    const items = ((await get("/v1/_admin/dead-letters")).body as { items: Array<{ body: unknown }> }).items;
-    expect(items.map((i) => i.body)).toEqual([{ garbage: true }]);
+    const listed = await send("/v1/_admin/dead-letters", { headers: operator });
+    expect((listed.body as { items: Array<{ body: unknown }> }).items.map((i) => i.body)).toEqual([
+      { garbage: true },
+    ]);
+    // A body with no tenant belongs to no tenant's admin.
+    expect((await get("/v1/_admin/dead-letters")).body).toMatchObject({ items: [] });
   });
 });

@@ -11,6 +11,8 @@ import type { JsonObject } from "../../domain/json";
 import { createApp } from "../../workers/app";
 import worker from "../../workers/index";
 import {
+  bearer,
+  defaultCredential,
   del,
   eventually,
   get,
@@ -244,7 +246,11 @@ describe("GET /v1/_changes", () => {
       },
     });
     const quiet = uniqueId("quiet");
-    const res = await app.request(`/v1/_changes?collection=${quiet}&wait=20&after=s0`, {}, env);
+    const res = await app.request(
+      `/v1/_changes?collection=${quiet}&wait=20&after=s0`,
+      { headers: bearer(defaultCredential.key) },
+      env,
+    );
     expect(res.status).toBe(200);
     expect(await res.json()).toEqual({ changes: [], next: "s0" });
     expect(sleeps.slice(0, 4)).toEqual([250, 500, 1000, 1000]);

@@ -22,7 +22,7 @@ describe("when the read model fails", () => {
     }
     expect(readModelBreaker.allow()).toBe(false);
 
-    const query = await get("/v1/todos?where[owner]=down");
+    const query = await getEventual("/v1/todos?where[owner]=down");
     expect(query.status).toBe(503);
     expect(problem(query).code).toBe("read-model-unavailable");
     expect(Number(query.headers.get("retry-after"))).toBeGreaterThanOrEqual(1);

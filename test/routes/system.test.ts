@@ -2,7 +2,7 @@ import { env } from "cloudflare:workers";
 import { describe, expect, it } from "vitest";
 import { setLogLevel, setLogSink } from "../../platform/log";
 import { createApp } from "../../workers/app";
-import { get, jsonPatch, problem, put, send, uniqueId } from "../helpers";
+import { bearer, defaultCredential, get, jsonPatch, problem, put, send, uniqueId } from "../helpers";
 
 interface OpenApi {
   openapi: string;
@@ -58,38 +58,21 @@ describe("GET /openapi.json", () => {
     const doc = await openapi();
     const statuses = (path: string, method: string) =>
       Object.keys(doc.paths[path]?.[method]?.responses ?? {}).sort();
-    expect(statuses("/v1/{collection}/{id}", "put")).toEqual([
-      "200",
-      "201",
-      "400",
-      "412",
-      "413",
-      "415",
-      "422",
-      "503",
-    ]);
-    expect(statuses("/v1/{collection}", "post")).toEqual([
-      "201",
-      "400",
-      "409",
-      "412",
-      "413",
-      "415",
-      "422",
-      "503",
-    ]);
-    expect(statuses("/v1/{collection}/{id}", "patch")).toEqual([
-      "200",
-      "400",
-      "404",
-      "409",
-      "412",
-      "413",
-      "415",
-      "422",
-      "503",
-    ]);
-    expect(statuses("/v1/{collection}/{id}", "delete")).toEqual(["204", "400", "404", "412", "422", "503"]);
+    // Every write also answers 401, 403 and 429: the route table declares them for each guarded route.
+    const guarded = ["401", "403", "429"];
+    const expected = (...codes: string[]) => [...codes, ...guarded].sort();
+    expect(statuses("/v1/{collection}/{id}", "put")).toEqual(
+      expected("200", "201", "400", "412", "413", "415", "422", "503"),
+    );
+    expect(statuses("/v1/{collection}", "post")).toEqual(
+      expected("201", "400", "409", "412", "413", "415", "422", "503"),
+    );
+    expect(statuses("/v1/{collection}/{id}", "patch")).toEqual(
+      expected("200", "400", "404", "409", "412", "413", "415", "422", "503"),
+    );
+    expect(statuses("/v1/{collection}/{id}", "delete")).toEqual(
+      expected("204", "400", "404", "412", "422", "503"),
+    );
     const put = doc.paths["/v1/{collection}/{id}"]?.put;
     const honoured = (put?.parameters ?? [])
       .filter((p) => p.in === "header")
@@ -134,7 +117,7 @@ describe("request log", () => {
       for (const path of paths) {
         const res = await app.request(
           path,
-          { headers: { "x-request-id": "r-1" } },
+          { headers: { "x-request-id": "r-1", ...bearer(defaultCredential.key) } },
           { ...env, LOG_LEVEL: level },
         );
         await res.text();

@@ -1,5 +1,5 @@
 /** Turning the parts of a request that name and condition a write into domain values, or a 400. */
-import { checkId, checkName, DEFAULT_TENANT, type DocumentKey } from "../../domain/keys";
+import { checkId, checkName, type DocumentKey } from "../../domain/keys";
 import { type Preconditions, parseTagCondition } from "../../domain/preconditions";
 import { badRequest } from "./problem";
 
@@ -28,11 +28,11 @@ export function collectionFrom(url: string): string {
   return checkedCollection(rawSegments(url)[2] ?? "");
 }
 
-/** The document a `/v1/{collection}/{id}[/...]` request addresses. */
-export function documentKeyFrom(url: string): DocumentKey {
+/** The document a `/v1/{collection}/{id}[/...]` request addresses, in `tenant` (the credential's). */
+export function documentKeyFrom(url: string, tenant: string): DocumentKey {
   const segments = rawSegments(url);
   const collection = checkedCollection(segments[2] ?? "");
-  return { tenant: DEFAULT_TENANT, collection, id: decodeId(segments[3] ?? "") };
+  return { tenant, collection, id: decodeId(segments[3] ?? "") };
 }
 
 /** Whether the URL has a query string at all: most reads have none, and need no query parsing. */

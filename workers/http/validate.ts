@@ -2,16 +2,17 @@
 import type { z } from "@hono/zod-openapi";
 import { badRequest } from "./problem";
 
-export function parseWith<S extends z.ZodType>(schema: S, value: unknown, where: string): z.output<S> {
+export function parseWith<S extends z.ZodType>(
+  schema: S,
+  value: unknown,
+  where: string,
+  code = "invalid-query",
+): z.output<S> {
   const result = schema.safeParse(value);
   if (result.success) return result.data;
   const issue = result.error.issues[0];
   const path = issue?.path.join(".") ?? "";
-  throw badRequest(
-    "invalid-query",
-    `${where}${path === "" ? "" : ` "${path}"`}: ${issue?.message ?? "invalid"}`,
-    {
-      parameter: path,
-    },
-  );
+  throw badRequest(code, `${where}${path === "" ? "" : ` "${path}"`}: ${issue?.message ?? "invalid"}`, {
+    parameter: path,
+  });
 }

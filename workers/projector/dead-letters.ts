@@ -26,6 +26,7 @@ export async function storeDeadLetters(
       attempts: m.attempts,
       receivedAt: now,
       eventId: isEventMessage(m.body) ? m.body.eventId : null,
+      tenant: isEventMessage(m.body) ? m.body.tenant : null,
     };
     if (row.eventId === null) return db.insert(deadLetters).values(row).onConflictDoNothing();
     // The same event again: count it, and list it as pending again if it had been redriven.

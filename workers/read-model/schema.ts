@@ -67,6 +67,7 @@ export const changes = sqliteTable(
   (t) => [
     uniqueIndex("changes_key_version").on(t.tenant, t.collection, t.id, t.version),
     index("changes_by_collection").on(t.tenant, t.collection, t.seq),
+    index("changes_by_tenant").on(t.tenant, t.seq),
   ],
 );
 
@@ -85,10 +86,13 @@ export const deadLetters = sqliteTable(
     eventId: text("event_id"),
     /** How many times this event reached the dead-letter queue. */
     deaths: integer("deaths").notNull().default(1),
+    /** The event's tenant; null for a body that is not an event (only the operator sees those). */
+    tenant: text("tenant"),
   },
   (t) => [
     index("dead_letters_pending").on(t.redrivenAt, t.receivedAt),
     uniqueIndex("dead_letters_event").on(t.eventId),
+    index("dead_letters_by_tenant").on(t.tenant, t.redrivenAt, t.messageId),
   ],
 );
 
@@ -112,4 +116,42 @@ export const indexStates = sqliteTable(
     checkedAt: integer("checked_at").notNull(),
   },
   (t) => [primaryKey({ columns: [t.tenant, t.collection] })],
+);
+
+/** API keys: the secret's SHA-256 only; see workers/security/api-keys.ts. */
+export const apiKeys = sqliteTable(
+  "api_keys",
+  {
+    id: text("id").primaryKey(),
+    tenant: text("tenant").notNull(),
+    name: text("name").notNull(),
+    /** JSON array of scopes. */
+    scopes: text("scopes").notNull(),
+    /** JSON array of collection names; null for all. */
+    collections: text("collections"),
+    rateLimit: text("rate_limit").notNull(),
+    secretHash: text("secret_hash").notNull(),
+    createdAt: integer("created_at").notNull(),
+    revokedAt: integer("revoked_at"),
+  },
+  (t) => [index("api_keys_by_tenant").on(t.tenant, t.revokedAt, t.id)],
+);
+
+/** Every admin action: who, what, when, and the request it came with. */
+export const auditLog = sqliteTable(
+  "audit_log",
+  {
+    seq: integer("seq").primaryKey({ autoIncrement: true }),
+    at: integer("at").notNull(),
+    /** "operator", "key:<id>" or "jwt:<subject>". */
+    actor: text("actor").notNull(),
+    /** The tenant acted on; null for an action that spans tenants. */
+    tenant: text("tenant"),
+    action: text("action").notNull(),
+    target: text("target"),
+    requestId: text("request_id").notNull(),
+    /** JSON: what else the action recorded (never a secret). */
+    detail: text("detail"),
+  },
+  (t) => [index("audit_by_tenant").on(t.tenant, t.seq)],
 );

@@ -3,7 +3,7 @@ import type { Context } from "hono";
 import { emptyToken, encodeToken, recordWrite } from "../../domain/consistency-token";
 import { sha256Hex } from "../../domain/digest";
 import { monotonicIds } from "../../domain/ids";
-import { DEFAULT_TENANT, type DocumentKey } from "../../domain/keys";
+import type { DocumentKey } from "../../domain/keys";
 import type { WriteBody, WriteRequest } from "../../domain/write-request";
 import type { AppEnv } from "../app";
 import { configOf } from "../config";
@@ -11,8 +11,10 @@ import { tokenFrom } from "../consistency";
 import { callDocument, DEFAULT_RETRY, documentStub } from "../documents-client";
 import { readBodyText, requireMediaType } from "../http/body";
 import { renderWrite } from "../http/render";
-import { collectionFrom, documentKeyFrom, idempotencyKeyFrom, preconditionsFrom } from "../http/request";
+import { idempotencyKeyFrom, preconditionsFrom } from "../http/request";
 import { DocumentData, DocumentParams, JsonPatch, WriteHeaders } from "../schemas";
+import { needs } from "../security/principal";
+import { collectionOf, documentKey } from "../security/tenancy";
 import { envelope, headers, JSON_TYPE, problems } from "./openapi";
 import { type Route, route } from "./table";
 
@@ -44,12 +46,13 @@ export const documentRoutes: Route[] = [
         ...problems(400, 409, 412, 413, 415, 422, 503),
       },
     },
+    needs("write"),
     async (c) => {
-      const collection = collectionFrom(c.req.url);
+      const { tenant, collection } = collectionOf(c);
       const { json } = await bodyOf(c, [JSON_TYPE]);
       const idempotencyKey = idempotencyKeyFrom(c.req.raw.headers);
       const id = idempotencyKey === undefined ? newId() : await idForKey(collection, idempotencyKey);
-      const key = { tenant: DEFAULT_TENANT, collection, id };
+      const key = { tenant, collection, id };
       return write(c, key, { type: "put", json }, { createOnly: true });
     },
   ),
@@ -70,8 +73,9 @@ export const documentRoutes: Route[] = [
         ...problems(400, 412, 413, 415, 422, 503),
       },
     },
+    needs("write"),
     async (c) => {
-      const key = documentKeyFrom(c.req.url);
+      const key = documentKey(c);
       const { json } = await bodyOf(c, [JSON_TYPE]);
       return write(c, key, { type: "put", json });
     },
@@ -95,8 +99,9 @@ export const documentRoutes: Route[] = [
         ...problems(400, 404, 409, 412, 413, 415, 422, 503),
       },
     },
+    needs("write"),
     async (c) => {
-      const key = documentKeyFrom(c.req.url);
+      const key = documentKey(c);
       const { mediaType, json } = await bodyOf(c, [MERGE_PATCH, JSON_PATCH]);
       return write(c, key, { type: mediaType === MERGE_PATCH ? "merge-patch" : "json-patch", json });
     },
@@ -113,7 +118,8 @@ export const documentRoutes: Route[] = [
         ...problems(400, 404, 412, 422, 503),
       },
     },
-    (c) => write(c, documentKeyFrom(c.req.url), { type: "delete" }),
+    needs("write"),
+    (c) => write(c, documentKey(c), { type: "delete" }),
   ),
 ];
 

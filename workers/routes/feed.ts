@@ -1,5 +1,4 @@
 /** The change feed: every committed version of every document, once, in feed order, with long polling. */
-import { DEFAULT_TENANT } from "../../domain/keys";
 import { configOf } from "../config";
 import { badRequest } from "../http/problem";
 import { parseWith } from "../http/validate";
@@ -8,6 +7,8 @@ import { orUnavailable } from "../read-model/d1";
 import { readChanges } from "../read-model/feed-and-stats";
 import { pageSize, stateJson } from "../read-model/states";
 import { ChangesPage, ChangesQuery } from "../schemas";
+import { needs } from "../security/principal";
+import { checkCollection, tenantPrincipal } from "../security/tenancy";
 import { JSON_TYPE, problems } from "./openapi";
 import { type Route, route } from "./table";
 
@@ -61,15 +62,19 @@ export function feedRoutes(clock: PollClock = realClock): Route[] {
         operationId: "getChanges",
         method: "get",
         path: "/v1/_changes",
-        summary: "The change feed, in feed order; long-polls with wait=<seconds>",
+        summary: "The tenant's change feed, in feed order; long-polls with wait=<seconds>",
         request: { query: ChangesQuery },
         responses: {
           200: { description: "a page of changes", content: { [JSON_TYPE]: { schema: ChangesPage } } },
           ...problems(400, 503),
         },
       },
+      needs("read"),
       async (c) => {
+        const principal = tenantPrincipal(c);
         const query = parseWith(ChangesQuery, c.req.query(), "query parameter");
+        if (query.collection !== undefined) checkCollection(principal, query.collection);
+        const collections = query.collection === undefined ? principal.collections : [query.collection];
         const after = decodeFeedCursor(query.after);
         const limit = query.limit ?? 100;
         if (limit < 1 || limit > MAX_FEED_LIMIT)
@@ -87,8 +92,8 @@ export function feedRoutes(clock: PollClock = realClock): Route[] {
               const found = await readChanges(session, {
                 after,
                 limit,
-                tenant: DEFAULT_TENANT,
-                ...(query.collection === undefined ? {} : { collection: query.collection }),
+                tenant: principal.tenant,
+                collections,
               });
               if (found.length > 0 || clock.now() + interval > deadline) return found;
               await clock.sleep(interval);

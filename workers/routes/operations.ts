@@ -1,8 +1,9 @@
 /** For operators: projection statistics, and the dead letters with their redrive. */
 import { z } from "@hono/zod-openapi";
-import { and, asc, gt, inArray, isNotNull, isNull } from "drizzle-orm";
+import { and, asc, eq, gt, inArray, isNotNull, isNull } from "drizzle-orm";
 import { drizzle } from "drizzle-orm/d1";
 import { type EventMessage, isEventMessage, messageBytes, planBatches } from "../../domain/event-message";
+import { NAME } from "../../domain/keys";
 import { errorText, log } from "../../platform/log";
 import { publish } from "../../platform/queue";
 import { unavailable } from "../http/problem";
@@ -13,6 +14,9 @@ import { readStats } from "../read-model/feed-and-stats";
 import { deadLetters } from "../read-model/schema";
 import { pageSize } from "../read-model/states";
 import { DeadLetter, Stats } from "../schemas";
+import { auditStatement } from "../security/audit";
+import { needs } from "../security/principal";
+import { operationsTenant } from "../security/tenancy";
 import { JSON_TYPE, problems } from "./openapi";
 import { type Route, route } from "./table";
 
@@ -29,7 +33,13 @@ async function onQueue(call: () => Promise<void>): Promise<void> {
 
 const onD1 = <T>(call: () => Promise<T>) => orUnavailable("operations", call);
 
-const DeadLetterQuery = z.object({
+const TenantQuery = z.object({
+  tenant: z.string().regex(NAME).optional().openapi({
+    description: "for the operator: one tenant (all when absent); a tenant admin sees its own",
+  }),
+});
+
+const DeadLetterQuery = TenantQuery.extend({
   after: z.string().optional().openapi({ description: "the previous page's next" }),
   limit: z
     .string()
@@ -40,6 +50,9 @@ const DeadLetterQuery = z.object({
     .openapi({ type: "integer", description: "1 to 1000, default 100" }),
 });
 
+/** Dead letters of one tenant, or of every tenant (the operator's view, which includes bodies with no tenant). */
+const ofTenant = (tenant: string | null) => (tenant === null ? [] : [eq(deadLetters.tenant, tenant)]);
+
 export const operationRoutes: Route[] = [
   route(
     {
@@ -48,12 +61,18 @@ export const operationRoutes: Route[] = [
       path: "/v1/_stats",
       summary:
         "Projection lag (p50/p99 over the last 1000 changes), events projected, dead letters, documents",
+      request: { query: TenantQuery },
       responses: {
         200: { description: "statistics", content: { [JSON_TYPE]: { schema: Stats } } },
-        ...problems(503),
+        ...problems(400, 503),
       },
     },
-    async (c) => jsonResponse(await onD1(() => readStats(c.env.DB)), 200, {}),
+    needs("admin", { operator: true }),
+    async (c) => {
+      const { tenant } = parseWith(TenantQuery, c.req.query(), "query parameter");
+      const scope = operationsTenant(c, tenant);
+      return jsonResponse(await onD1(() => readStats(c.env.DB, scope)), 200, {});
+    },
   ),
   route(
     {
@@ -72,15 +91,17 @@ export const operationRoutes: Route[] = [
         ...problems(400, 503),
       },
     },
+    needs("admin", { operator: true }),
     async (c) => {
       const query = parseWith(DeadLetterQuery, c.req.query(), "query parameter");
+      const scope = operationsTenant(c, query.tenant);
       const after = query.after ?? "";
       const limit = query.limit ?? 100;
       const rows = await onD1(() =>
         drizzle(c.env.DB)
           .select()
           .from(deadLetters)
-          .where(and(isNull(deadLetters.redrivenAt), gt(deadLetters.messageId, after)))
+          .where(and(isNull(deadLetters.redrivenAt), gt(deadLetters.messageId, after), ...ofTenant(scope)))
           .orderBy(asc(deadLetters.messageId))
           .limit(limit + 1),
       );
@@ -110,22 +131,26 @@ export const operationRoutes: Route[] = [
       method: "post",
       path: "/v1/_admin/dead-letters/redrive",
       summary: "Send up to 100 pending dead letters back through the projector",
+      request: { query: TenantQuery },
       responses: {
         200: {
           description: "how many were sent and how many remain",
           content: { [JSON_TYPE]: { schema: z.object({ redriven: z.number(), remaining: z.number() }) } },
         },
-        ...problems(503),
+        ...problems(400, 503),
       },
     },
+    needs("admin", { operator: true }),
     async (c) => {
+      const { tenant } = parseWith(TenantQuery, c.req.query(), "query parameter");
+      const scope = operationsTenant(c, tenant);
       const db = drizzle(c.env.DB);
       // Only events can be redriven; other bodies stay listed for a person, and cannot block the rest.
       const pending = await onD1(() =>
         db
           .select()
           .from(deadLetters)
-          .where(and(isNull(deadLetters.redrivenAt), isNotNull(deadLetters.eventId)))
+          .where(and(isNull(deadLetters.redrivenAt), isNotNull(deadLetters.eventId), ...ofTenant(scope)))
           .orderBy(asc(deadLetters.receivedAt))
           .limit(REDRIVE_BATCH),
       );
@@ -156,7 +181,16 @@ export const operationRoutes: Route[] = [
         }
         redriven += batch.length;
       }
-      const remaining = await onD1(() => db.$count(deadLetters, isNull(deadLetters.redrivenAt)));
+      const remaining = await onD1(() =>
+        db.$count(deadLetters, and(isNull(deadLetters.redrivenAt), ...ofTenant(scope))),
+      );
+      await onD1(() =>
+        auditStatement(c, {
+          action: "dead-letters.redrive",
+          tenant: scope,
+          detail: { redriven, remaining },
+        }).run(),
+      );
       return jsonResponse({ redriven, remaining }, 200, {});
     },
   ),

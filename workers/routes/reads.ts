@@ -3,7 +3,6 @@
  * queries on the read model.
  */
 import { emptyToken, recordRead, withBookmark } from "../../domain/consistency-token";
-import { DEFAULT_TENANT } from "../../domain/keys";
 import { etagFor, evaluatePreconditions } from "../../domain/preconditions";
 import { applyCursor, encodeCursor, parseQuery } from "../../domain/query";
 import { withTimeout } from "../../platform/timeout";
@@ -12,7 +11,7 @@ import { consistencyFrom, tokenFrom, tokenHeader } from "../consistency";
 import { callDocument, DEFAULT_RETRY, documentStub } from "../documents-client";
 import { badRequest } from "../http/problem";
 import { jsonResponse, renderRead } from "../http/render";
-import { collectionFrom, documentKeyFrom, hasQuery, preconditionsFrom } from "../http/request";
+import { hasQuery, preconditionsFrom } from "../http/request";
 import { parseWith } from "../http/validate";
 import { orUnavailable } from "../read-model/d1";
 import { assertIndexReady } from "../read-model/index-readiness";
@@ -34,6 +33,8 @@ import {
   ReadHeaders,
   ReadQuery,
 } from "../schemas";
+import { needs } from "../security/principal";
+import { collectionOf, documentKey } from "../security/tenancy";
 import { envelope, headers, JSON_TYPE, problems } from "./openapi";
 import { type Route, route } from "./table";
 
@@ -59,8 +60,9 @@ export const readRoutes: Route[] = [
         ...problems(400, 404, 503),
       },
     },
+    needs("read"),
     async (c) => {
-      const key = documentKeyFrom(c.req.url);
+      const key = documentKey(c);
       const { version } = hasQuery(c.req.url) ? parseWith(ReadQuery, c.req.query(), "query parameter") : {};
       const preconditions = preconditionsFrom(c.req.raw.headers);
       const token = tokenFrom(c.req.raw.headers);
@@ -96,8 +98,9 @@ export const readRoutes: Route[] = [
         ...problems(400, 404, 503),
       },
     },
+    needs("read"),
     async (c) => {
-      const key = documentKeyFrom(c.req.url);
+      const key = documentKey(c);
       const query = parseWith(HistoryQuery, c.req.query(), "query parameter");
       const result = await callDocument(
         () => documentStub(c.env.DOCUMENTS, key),
@@ -132,8 +135,9 @@ export const readRoutes: Route[] = [
         ...problems(400, 503),
       },
     },
+    needs("read"),
     async (c) => {
-      const collection = collectionFrom(c.req.url);
+      const { tenant, collection } = collectionOf(c);
       if (consistencyFrom(c.req.raw) === "strong") {
         throw badRequest(
           "invalid-consistency",
@@ -149,12 +153,12 @@ export const readRoutes: Route[] = [
         throw badRequest("invalid-cursor", "the cursor is malformed or belongs to another query");
       const bookmark = tokenFrom(c.req.raw.headers)?.bookmark;
       if (query.filters.length > 0 || query.order !== null) {
-        const check = assertIndexReady(c.env.DB, DEFAULT_TENANT, collection);
+        const check = assertIndexReady(c.env.DB, tenant, collection);
         await orUnavailable("index readiness", () =>
           withTimeout(check, READ_MODEL_TIMEOUT_MS, "the read model"),
         );
       }
-      const rows = await queryReadModel(c.env.DB, bookmark, (s) => runQuery(s, DEFAULT_TENANT, query));
+      const rows = await queryReadModel(c.env.DB, bookmark, (s) => runQuery(s, tenant, query));
       const page = rows.slice(0, pageSize(rows, query.limit, configOf(c.env).maxDocumentBytes));
       const last = page.at(-1);
       const next =

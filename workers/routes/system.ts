@@ -3,6 +3,7 @@ import type { OpenAPIHono } from "@hono/zod-openapi";
 
 import type { AppEnv } from "../app";
 import { Health } from "../schemas";
+import { PUBLIC } from "../security/principal";
 import { JSON_TYPE } from "./openapi";
 import { type Route, route } from "./table";
 
@@ -37,6 +38,7 @@ export function systemRoutes(app: OpenAPIHono<AppEnv>): Route[] {
           200: { description: "the Worker is up", content: { [JSON_TYPE]: { schema: Health } } },
         },
       },
+      PUBLIC,
       (c) => c.json({ status: "ok" as const }),
     ),
     route(
@@ -47,6 +49,7 @@ export function systemRoutes(app: OpenAPIHono<AppEnv>): Route[] {
         summary: "This OpenAPI document",
         responses: { 200: { description: "OpenAPI 3.1", content: { [JSON_TYPE]: { schema: {} } } } },
       },
+      PUBLIC,
       (c) => {
         // Built once per isolate: the route table does not change while it runs.
         document ??= openApiDocument(app);
