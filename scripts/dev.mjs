@@ -28,8 +28,11 @@ if (!existsSync(devVars) || !/^TESSERA_ADMIN_SECRET=/m.test(readFileSync(devVars
   console.log(`npm run dev: made an operator secret in ${devVars}`);
 }
 const adminSecret = /^TESSERA_ADMIN_SECRET=(.*)$/m.exec(readFileSync(devVars, "utf8"))?.[1]?.trim() ?? "";
-console.log(`npm run dev: the operator secret is in .dev.vars: export ADMIN=$(sed -n 's/^TESSERA_ADMIN_SECRET=//p' .dev.vars)`);
-if (adminSecret.length < 16) console.warn("npm run dev: TESSERA_ADMIN_SECRET in .dev.vars is under 16 characters; it is refused");
+console.log(
+  `npm run dev: the operator secret is in .dev.vars: export ADMIN=$(sed -n 's/^TESSERA_ADMIN_SECRET=//p' .dev.vars)`,
+);
+if (adminSecret.length < 16)
+  console.warn("npm run dev: TESSERA_ADMIN_SECRET in .dev.vars is under 16 characters; it is refused");
 
 // A mistake in domain/collections.ts is named here, in one line, before wrangler starts.
 const collections = spawnSync("npm", ["run", "--silent", "collections"], { env, stdio: "inherit" });

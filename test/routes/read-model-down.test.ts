@@ -1,7 +1,7 @@
 import { env } from "cloudflare:workers";
 import { describe, expect, it } from "vitest";
 import { readModelBreaker } from "../../workers/read-model/read-source";
-import { eventually, get, getEventual, problem, put, uniqueId } from "../helpers";
+import { eventually, getEventual, problem, put, uniqueId } from "../helpers";
 
 // This file breaks its own D1 on purpose (storage is isolated per file).
 describe("when the read model fails", () => {
