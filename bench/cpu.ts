@@ -13,6 +13,7 @@
 import { resolve } from "node:path";
 import { parseArgs } from "./lib/args";
 import { waitQuiet, workerdCpuMs } from "./lib/cpu";
+import { AUTH_BINDINGS, authFetch } from "./lib/credential";
 import { closedLoop, type RequestSpec } from "./lib/load";
 import { benchDocument } from "./lib/payload";
 import { bundle, type RunningSystem, type SystemSpec, start } from "./lib/server";
@@ -80,11 +81,18 @@ interface Contender {
 const tessera: SystemSpec = {
   config: "wrangler.toml",
   migrationsDir: "migrations",
-  bindings: { LOG_LEVEL: "off" },
+  bindings: { LOG_LEVEL: "off", ...AUTH_BINDINGS },
+  label: "tessera",
 };
 const contenders: Contender[] = [{ label: "tessera", spec: tessera, cwd: root, ...TESSERA, port: 9500 }];
 if (ab !== undefined) {
-  contenders.push({ label: `tessera@${ab}`, spec: tessera, cwd: worktree(ab), ...TESSERA, port: 9501 });
+  contenders.push({
+    label: `tessera@${ab}`,
+    spec: { ...tessera, label: `tessera@${ab}` },
+    cwd: worktree(ab),
+    ...TESSERA,
+    port: 9501,
+  });
 } else {
   contenders.push({
     label: "floor",
@@ -127,7 +135,7 @@ async function measure(c: Contender, probe: Probe) {
   await waitQuiet(ports, 2_000);
   const total = workerdCpuMs(c.port) - before;
   if (c.label.startsWith("tessera")) {
-    const stats = await fetch(`${url}/v1/_stats`).then((r) => r.json());
+    const stats = await authFetch(`${url}/v1/_stats`).then((r) => r.json());
     console.error(`  ${c.label} after ${probe.name}: ${JSON.stringify(stats)}`);
   }
   return {
@@ -159,7 +167,7 @@ try {
     for (let i = 0; i < docs; i += 50) {
       await Promise.all(
         Array.from({ length: Math.min(50, docs - i) }, (_, j) =>
-          fetch((c.running?.url ?? "") + c.seed(i + j), {
+          authFetch((c.running?.url ?? "") + c.seed(i + j), {
             method: "PUT",
             headers: { "content-type": "application/json" },
             body: payload(),

@@ -13,6 +13,7 @@ import { resolve } from "node:path";
 import WebSocket from "ws";
 import { parseArgs } from "./lib/args";
 import { waitQuiet } from "./lib/cpu";
+import { AUTH_BINDINGS, authFetch } from "./lib/credential";
 import { closedLoop, type RequestSpec } from "./lib/load";
 import { benchDocument } from "./lib/payload";
 import { bundle, start } from "./lib/server";
@@ -124,7 +125,11 @@ function summarize(profile: Profile): {
 
 const system = floor
   ? { config: "bench/floor/wrangler.toml" }
-  : { config: "wrangler.toml", migrationsDir: "migrations", bindings: { LOG_LEVEL: "off" } };
+  : {
+      config: "wrangler.toml",
+      migrationsDir: "migrations",
+      bindings: { LOG_LEVEL: "off", ...AUTH_BINDINGS },
+    };
 const script = bundle(system, resolve(out, "profile"));
 const running = await start(system, script, {
   port,
@@ -136,7 +141,7 @@ try {
   for (let i = 0; i < docs; i += 50) {
     await Promise.all(
       Array.from({ length: Math.min(50, docs - i) }, (_, j) =>
-        fetch(`${running.url}${prefix}/d${i + j}`, {
+        authFetch(`${running.url}${prefix}/d${i + j}`, {
           method: "PUT",
           headers: { "content-type": "application/json" },
           body: payload(),

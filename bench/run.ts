@@ -9,6 +9,7 @@ import { mkdirSync, readFileSync, writeFileSync } from "node:fs";
 import { cpus, totalmem } from "node:os";
 import { resolve } from "node:path";
 import { waitQuiet, workerdCpuMs } from "./lib/cpu";
+import { AUTH_BINDINGS, authFetch } from "./lib/credential";
 import { closedLoop, type Measurement, openLoop, type RequestSpec } from "./lib/load";
 import { benchDocument } from "./lib/payload";
 import { renderChart, renderTable } from "./lib/report";
@@ -58,14 +59,18 @@ const out = resolve(root, "bench/.out");
 const against = process.argv.find((a) => a.startsWith("--against="))?.slice("--against=".length);
 
 type SystemName = "tessera" | "baseline" | "floor" | "floor-queue" | "d1-direct";
+// The operator secret: the harness signs in at every start and sends its key with every request (lib/credential).
 const tessera: SystemSpec = {
   config: "wrangler.toml",
   migrationsDir: "migrations",
-  bindings: { LOG_LEVEL: "off" },
+  bindings: { LOG_LEVEL: "off", ...AUTH_BINDINGS },
+  label: "tessera",
 };
 const SYSTEMS: Partial<Record<SystemName, SystemSpec>> = {
   tessera,
-  ...(against === undefined ? {} : { baseline: { ...tessera, root: worktree(against) } }),
+  ...(against === undefined
+    ? {}
+    : { baseline: { ...tessera, root: worktree(against), label: `tessera@${against}` } }),
   floor: { config: "bench/floor/wrangler.toml" },
   // The pipeline floor: the floor plus one event per write on a local queue (writes only).
   "floor-queue": { config: "bench/floor-queue/wrangler.toml" },
@@ -188,7 +193,7 @@ function median(values: number[]): number {
 async function stats(
   tessera: RunningSystem,
 ): Promise<{ eventsProjected: number; lagMs: { p50: number; p99: number } }> {
-  const res = await fetch(`${tessera.url}/v1/_stats`);
+  const res = await authFetch(`${tessera.url}/v1/_stats`);
   return (await res.json()) as { eventsProjected: number; lagMs: { p50: number; p99: number } };
 }
 
@@ -245,7 +250,7 @@ async function seed(name: SystemName, system: RunningSystem): Promise<number> {
   };
   let acknowledged = 0;
   const write = (path: string) =>
-    fetch(system.url + path, {
+    authFetch(system.url + path, {
       method: "PUT",
       headers: { "content-type": "application/json" },
       body: payload(),
@@ -274,7 +279,7 @@ async function pipeline(tessera: RunningSystem) {
     const batch = Math.min(64, settings.drainEvents - written);
     await Promise.all(
       Array.from({ length: batch }, () =>
-        fetch(`${tessera.url}/v1/bench/${doc()}`, {
+        authFetch(`${tessera.url}/v1/bench/${doc()}`, {
           method: "PUT",
           headers: { "content-type": "application/json" },
           body: payload(),
@@ -460,7 +465,7 @@ async function main(): Promise<void> {
     if (!withPipeline) {
       for (const r of rows)
         console.log(
-          `${r.scenario} ${r.system} ${r.throughput.toFixed(0)} req/s p50 ${r.p50} p99 ${r.p99} ×floor ${r.ratioToFloor?.toFixed(2)}`,
+          `${r.scenario} ${r.system} ${r.throughput.toFixed(0)} req/s p50 ${r.p50} p99 ${r.p99} ×floor ${r.ratioToFloor?.toFixed(2)} cpu ${r.cpuUsPerRequest.toFixed(0)} µs/req errors ${r.errors}`,
         );
       return;
     }

@@ -10,6 +10,10 @@ import { QUEUES } from "../../platform/queue";
 import worker, { DocumentObject as ProductionDocumentObject } from "../../workers/index";
 import { seededRandom } from "./random";
 
+// Every other Durable Object class the config names, as production exports it (the local DocumentObject below
+// takes the place of production's: a module's own export wins over one `export *` brings in).
+export * from "../../workers/index";
+
 interface ChaosVars {
   CHAOS_SEED?: string;
   /** An outbox send to the queue fails. */

@@ -4,6 +4,7 @@
  * `--short` is the seeded run `npm test` includes; `--seconds=N --clients=N --docs=N --seed=N` shape a long run.
  */
 import { resolve } from "node:path";
+import { AUTH_BINDINGS, authFetch, HARNESS_TENANT } from "../lib/credential";
 import { bundle, type RunningSystem, start } from "../lib/server";
 import {
   checkArchive,
@@ -38,11 +39,22 @@ const root = resolve(import.meta.dirname, "../..");
 const persistDir = resolve(root, "bench/.state/chaos");
 const port = 9500;
 const collection = "chaos";
+/**
+ * The operator secret: at every start the harness signs in (a key made on the fresh state, then checked after
+ * each restart: it is in D1, and the new process has to look it up there), and every request carries the key
+ * (../lib/credential). The documents are in the key's tenant.
+ */
 const spec = (chaos: boolean) => ({
   config: "wrangler.toml",
   entry: "bench/chaos/entry.ts",
   migrationsDir: "migrations",
-  bindings: { LOG_LEVEL: "off", CHAOS_SEED: String(settings.seed), ...(chaos ? faults : {}) },
+  label: "chaos",
+  bindings: {
+    LOG_LEVEL: "off",
+    CHAOS_SEED: String(settings.seed),
+    ...AUTH_BINDINGS,
+    ...(chaos ? faults : {}),
+  },
 });
 
 const clock = () => performance.now();
@@ -61,7 +73,7 @@ async function client(id: number, until: number, ops: Operation[]): Promise<void
       const value = `c${id}-${n}`;
       const call = clock();
       try {
-        const res = await fetch(url, {
+        const res = await authFetch(url, {
           method: "PUT",
           headers: { "content-type": "application/json" },
           body: JSON.stringify({ value }),
@@ -87,7 +99,7 @@ async function client(id: number, until: number, ops: Operation[]): Promise<void
     } else {
       const call = clock();
       try {
-        const res = await fetch(url, {
+        const res = await authFetch(url, {
           headers: { consistency: "strong" },
           signal: AbortSignal.timeout(10_000),
         });
@@ -117,7 +129,7 @@ async function client(id: number, until: number, ops: Operation[]): Promise<void
 /** Whether the service answers at all. */
 async function answers(): Promise<boolean> {
   try {
-    const res = await fetch(`${base}/v1/_stats`, { signal: AbortSignal.timeout(5_000) });
+    const res = await authFetch(`${base}/v1/_stats`, { signal: AbortSignal.timeout(5_000) });
     await res.arrayBuffer();
     return true;
   } catch {
@@ -132,11 +144,13 @@ async function logs(): Promise<Map<string, LogEntry[]>> {
     const entries: LogEntry[] = [];
     let after = 0;
     for (;;) {
-      const res = await fetch(`${base}/v1/${collection}/${doc}/_history?after=${after}&limit=1000`);
+      const res = await authFetch(`${base}/v1/${collection}/${doc}/_history?after=${after}&limit=1000`);
       if (res.status === 404) {
         await res.arrayBuffer();
         break;
       }
+      // Anything else but a page (a 401, say) must fail the run: read as "no history", it would pass it.
+      if (!res.ok) throw new Error(`reading ${doc}'s history: ${res.status} ${await res.text()}`);
       const page = (await res.json()) as {
         items: Array<{ version: number; data: { value?: string } | null }>;
         next: number | null;
@@ -153,8 +167,8 @@ async function logs(): Promise<Map<string, LogEntry[]>> {
 async function readSide(system: RunningSystem) {
   const db = await system.mf.getD1Database("DB");
   const rows = await db
-    .prepare("SELECT id, version, deleted, data FROM documents WHERE collection = ?")
-    .bind(collection)
+    .prepare("SELECT id, version, deleted, data FROM documents WHERE tenant = ? AND collection = ?")
+    .bind(HARNESS_TENANT, collection)
     .all<{ id: string; version: number; deleted: number; data: string | null }>();
   const readModel = new Map(
     rows.results.map((r) => [
@@ -167,8 +181,8 @@ async function readSide(system: RunningSystem) {
     ]),
   );
   const feed = await db
-    .prepare("SELECT id, version FROM changes WHERE collection = ?")
-    .bind(collection)
+    .prepare("SELECT id, version FROM changes WHERE tenant = ? AND collection = ?")
+    .bind(HARNESS_TENANT, collection)
     .all<{ id: string; version: number }>();
   const bucket = await system.mf.getR2Bucket("ARCHIVE");
   const archived: Array<{ doc: string; version: number }> = [];
@@ -178,8 +192,10 @@ async function readSide(system: RunningSystem) {
     for (const object of page.objects) {
       const text = await (await bucket.get(object.key))?.text();
       for (const line of (text ?? "").split("\n").filter(Boolean)) {
-        const event = JSON.parse(line) as { collection: string; id: string; version: number };
-        if (event.collection === collection) archived.push({ doc: event.id, version: event.version });
+        const event = JSON.parse(line) as { tenant: string; collection: string; id: string; version: number };
+        if (event.tenant === HARNESS_TENANT && event.collection === collection) {
+          archived.push({ doc: event.id, version: event.version });
+        }
       }
     }
     cursor = page.truncated ? page.cursor : undefined;
@@ -245,7 +261,12 @@ async function main(): Promise<void> {
     console.log(
       `drain: ${((clock() - drainStart) / 1000).toFixed(1)} s, ${violations.length} differences left between the logs and the read side`,
     );
-    await (await fetch(`${base}/v1/_admin/dead-letters/redrive`, { method: "POST" })).arrayBuffer();
+    const redrive = await authFetch(`${base}/v1/_admin/dead-letters/redrive`, { method: "POST" });
+    // A 503 (the queue refused the redrive) is retried with the next round; a refused credential is a harness bug.
+    if (redrive.status === 401 || redrive.status === 403) {
+      throw new Error(`redrive: ${redrive.status} ${await redrive.text()}`);
+    }
+    await redrive.arrayBuffer();
     await new Promise((r) => setTimeout(r, 1000));
   }
   const convergeSeconds = (clock() - drainStart) / 1000;

@@ -1,5 +1,9 @@
-/** Load generators: autocannon for closed-loop throughput; an open-loop, constant-arrival-rate one for latency. */
+/**
+ * Load generators: autocannon for closed-loop throughput; an open-loop, constant-arrival-rate one for latency.
+ * Every request carries the credential the harness holds for the server (./credential), if any.
+ */
 import autocannon from "autocannon";
+import { authHeaders } from "./credential";
 
 export interface Measurement {
   /** Completed requests per second. */
@@ -46,6 +50,7 @@ export async function closedLoop(
   };
   let writes = 0;
   let writesStarted = 0;
+  const base = { "content-type": "application/json", ...authHeaders(url) };
   const result = await autocannon({
     url,
     connections: options.connections,
@@ -62,7 +67,7 @@ export async function closedLoop(
             ...request,
             method: spec.method,
             path: spec.path(),
-            headers: { "content-type": "application/json", ...spec.headers },
+            headers: { ...base, ...spec.headers },
             ...(spec.body === undefined ? {} : { body: spec.body() }),
           };
         },
@@ -112,6 +117,7 @@ export async function openLoop(
   const latencies: number[] = [];
   let errors = 0;
   const inflight: Promise<void>[] = [];
+  const headers = { "content-type": "application/json", ...authHeaders(url), ...spec.headers };
   for (let i = 0; i < count; i++) {
     const due = start + (i * 1000) / options.rate;
     const wait = due - performance.now();
@@ -119,7 +125,7 @@ export async function openLoop(
     inflight.push(
       fetch(url + spec.path(), {
         method: spec.method,
-        headers: { "content-type": "application/json", ...spec.headers },
+        headers,
         ...(spec.body === undefined ? {} : { body: spec.body() }),
       })
         .then(async (res) => {

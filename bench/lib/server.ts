@@ -9,6 +9,7 @@ import { join, resolve } from "node:path";
 import { promisify } from "node:util";
 import { Log, LogLevel, Miniflare } from "miniflare";
 import { unstable_getMiniflareWorkerOptions, unstable_splitSqlQuery } from "wrangler";
+import { signIn } from "./credential";
 
 export interface SystemSpec {
   /** Path of the wrangler config, relative to the repository root. */
@@ -19,6 +20,8 @@ export interface SystemSpec {
   readonly bindings?: Record<string, string>;
   /** The checkout to build from (default: this repository); bench:cpu compares two. */
   readonly root?: string;
+  /** What messages call the system (default: its config and checkout). */
+  readonly label?: string;
 }
 
 export interface RunningSystem {
@@ -58,7 +61,11 @@ export async function bundleAsync(spec: SystemSpec, outdir: string): Promise<str
   return bundlePath(outdir);
 }
 
-/** Starts a bundled Worker on 127.0.0.1:`port` with its state under `persistDir` (kept across restarts). */
+/**
+ * Starts a bundled Worker on 127.0.0.1:`port` with its state under `persistDir` (kept across restarts). A system
+ * given an operator secret (TESSERA_ADMIN_SECRET: Tessera) is signed in to at every start, and the harness's
+ * requests to it carry the credential from then on (./credential).
+ */
 export async function start(
   spec: SystemSpec,
   script: string,
@@ -86,6 +93,14 @@ export async function start(
   });
   const url = (await mf.ready).toString().replace(/\/$/, "");
   if (options.fresh && spec.migrationsDir !== undefined) await migrate(mf, resolve(base, spec.migrationsDir));
+  if (spec.bindings?.TESSERA_ADMIN_SECRET !== undefined) {
+    try {
+      await signIn(url, spec.label ?? `${spec.config} in ${base}`, options.fresh);
+    } catch (error) {
+      await mf.dispose();
+      throw error;
+    }
+  }
   return { url, mf, stop: () => mf.dispose() };
 }
 
