@@ -3,7 +3,8 @@ import type { Rejection } from "./document";
 import type { DocumentEvent } from "./events";
 import type { JsonObject } from "./json";
 import type { DocumentKey } from "./keys";
-import type { MalformedBody, WriteRequest } from "./write-request";
+import type { Preconditions } from "./preconditions";
+import type { MalformedBody, WriteBody, WriteRequest } from "./write-request";
 
 /** What every successful read or write returns. */
 export interface Envelope {
@@ -25,14 +26,18 @@ export type WriteOutcome =
     }
   | Rejection
   | MalformedBody
-  | { readonly kind: "idempotency-key-reused" };
+  | { readonly kind: "idempotency-key-reused" }
+  /** A transaction holds the document and did not finish in time; nothing was written. */
+  | { readonly kind: "locked" };
 
 /** A write's outcome plus whether it was replayed from an earlier request with the same Idempotency-Key. */
 export type WriteResult = WriteOutcome & { readonly replayed: boolean };
 
 export type ReadResult =
   | { readonly kind: "found"; readonly version: number; readonly body: string }
-  | { readonly kind: "not-found"; readonly deleted: boolean };
+  | { readonly kind: "not-found"; readonly deleted: boolean }
+  /** A transaction holds the document and did not finish in time: its state is not yet known. */
+  | { readonly kind: "locked" };
 
 export interface HistoryQuery {
   readonly after: number;
@@ -59,11 +64,43 @@ export function envelopeJson(
   return `{"collection":${JSON.stringify(key.collection)},"id":${JSON.stringify(key.id)},"version":${version},"data":${dataJson},"createdAt":"${created}","updatedAt":"${updated}"}`;
 }
 
+/** A transaction's first phase at one participant: decide its operation and hold the document until the outcome. */
+export interface PrepareRequest {
+  readonly txId: string;
+  /** The coordinator's object name, which a participant whose lease ran out asks for the outcome. */
+  readonly coordinator: string;
+  readonly key: DocumentKey;
+  /** The write to decide; null for a check, which only asserts its preconditions. */
+  readonly body: WriteBody | null;
+  readonly preconditions: Preconditions;
+}
+
+export type PrepareResult =
+  /** Decided and held; `version` is what the commit will write (null for a check). */
+  | { readonly kind: "prepared"; readonly version: number | null }
+  /** The operation cannot apply: the document's own answer, as a single write would get it. */
+  | { readonly kind: "refused"; readonly rejection: Exclude<WriteOutcome, { kind: "committed" | "locked" }> }
+  /** Another transaction holds the document and did not finish in time. */
+  | { readonly kind: "locked" }
+  /** This transaction already ended here (a late, duplicate prepare): nothing was done. */
+  | { readonly kind: "finished" };
+
+export type FinishResult =
+  | { readonly kind: "committed"; readonly version: number | null }
+  | { readonly kind: "aborted" }
+  /** Nothing prepared for this transaction here, and no record of it. */
+  | { readonly kind: "unknown" };
+
 /** The RPC surface of a document's Durable Object; the class implements it and callers see it promisified. */
 export interface DocumentRpc {
   write(request: WriteRequest): WriteResult | Promise<WriteResult>;
-  read(key: DocumentKey, version?: number): ReadResult;
+  read(key: DocumentKey, version?: number): ReadResult | Promise<ReadResult>;
   history(key: DocumentKey, query: HistoryQuery): HistoryResult;
+  prepare(request: PrepareRequest): PrepareResult | Promise<PrepareResult>;
+  /** Applies the prepared write of `txId` (idempotent); `size` is the number of writing participants. */
+  commitPrepared(key: DocumentKey, txId: string, size: number): FinishResult;
+  /** Releases the document held by `txId` without writing (idempotent). */
+  abortPrepared(key: DocumentKey, txId: string): FinishResult;
 }
 
 export type Remote<T> = {

@@ -35,6 +35,13 @@ export interface EventMessage {
   readonly ix?: string;
   readonly idempotencyKey?: string;
   readonly txId?: string;
+  /** For a transaction's write: how many documents it wrote; the projector shows them all at once. */
+  readonly txSize?: number;
+  /**
+   * The newest earlier transaction write of this document that the change feed may not hold yet: this event
+   * waits in the projector until the feed has that version (its state carries that transaction's effect).
+   */
+  readonly txBefore?: number;
 }
 
 /** States above this size travel through R2: a queue message holds 128 KB and a D1 statement 100 KB. */
@@ -71,6 +78,8 @@ export function isEventMessage(value: unknown): value is EventMessage {
     Number.isFinite(m.createdAt) &&
     (m.idempotencyKey === undefined || typeof m.idempotencyKey === "string") &&
     (m.txId === undefined || typeof m.txId === "string") &&
+    (m.txSize === undefined || (Number.isSafeInteger(m.txSize) && (m.txSize as number) >= 1)) &&
+    (m.txBefore === undefined || (Number.isSafeInteger(m.txBefore) && (m.txBefore as number) >= 1)) &&
     (m.ix === undefined || typeof m.ix === "string") &&
     (m.data === null || typeof m.data === "string") &&
     (m.dataRef === undefined || typeof m.dataRef === "string") &&

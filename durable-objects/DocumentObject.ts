@@ -9,8 +9,11 @@ import { indexSignature, indexValues, validateDocument } from "../domain/collect
 import {
   type DocumentRpc,
   envelopeJson,
+  type FinishResult,
   type HistoryQuery,
   type HistoryResult,
+  type PrepareRequest,
+  type PrepareResult,
   type ReadResult,
   type WriteOutcome,
   type WriteResult,
@@ -21,6 +24,7 @@ import { type Decision, type DocumentState, decide } from "../domain/document";
 import { monotonicIds } from "../domain/ids";
 import type { JsonObject } from "../domain/json";
 import { type DocumentKey, sameKey } from "../domain/keys";
+import { evaluatePreconditions } from "../domain/preconditions";
 import {
   fingerprintText,
   type MalformedBody,
@@ -28,16 +32,24 @@ import {
   parseWrite,
   type WriteRequest,
 } from "../domain/write-request";
-import { setLogLevel } from "../platform/log";
+import { errorText, log, setLogLevel } from "../platform/log";
 import { type DocumentDeps, productionDeps } from "./document-deps";
 import { migrate, SCHEMA_VERSION, schemaVersion } from "./document-schema";
 import { EventLog, type EventRow, eventFromRow } from "./event-log";
 import { GroupCommit } from "./group-commit";
 import { type Claim, IdempotencyStore, type StoredOutcome } from "./idempotency-store";
 import { CONFIRM_POLL_MS, Outbox, type OutboxStatus, slotsColumn } from "./outbox/outbox";
+import { type Commit, type Hold, LEASE_MS, Participant } from "./participant";
 
 /** Largest history page in characters of event data, so a page of large documents stays a sane response. */
 const HISTORY_PAGE_CHARS = 4 * 1024 * 1024;
+/**
+ * How long a write, a strong read or another transaction's prepare waits for a transaction holding the document
+ * to finish, before it is answered that the document is busy (409 for writes, 503 for reads, Retry-After).
+ */
+export const HOLD_WAIT_MS = 1_000;
+/** When the coordinator cannot be asked about an expired hold, the object asks again this much later. */
+const OUTCOME_RETRY_MS = 5_000;
 
 /** A write that parsed: decided by the domain, even if refused. */
 type WellFormed = Exclude<ParsedWrite, MalformedBody>;
@@ -55,6 +67,12 @@ interface Applied {
   readonly state: DocumentState | null;
   readonly event: EventRow | null;
   readonly alarm: number | null;
+}
+
+/** Who wrote an event besides its request: a transaction, and how many documents it wrote. */
+interface Writer {
+  readonly txId: string | null;
+  readonly txSize: number | null;
 }
 
 /** Thrown to roll back a first write that stores nothing, so that the object keeps no schema for it. */
@@ -80,6 +98,9 @@ export class DocumentObject extends DurableObject<Env> implements DocumentRpc {
     clock: () => this.deps.clock(),
   });
   private readonly writes = new GroupCommit<PendingWrite, WriteResult>((w) => this.commit(w));
+  private readonly participant = new Participant(() => this.ctx.storage.sql);
+  /** The newest event written by a transaction over several documents (0: none); see EventRow.tx_before. */
+  private lastTxWrite = 0;
   private readonly newEventId = monotonicIds(() => this.deps.clock());
   /** The applied schema version; 0 until the first write commits. */
   private schema = 0;
@@ -131,23 +152,57 @@ export class DocumentObject extends DurableObject<Env> implements DocumentRpc {
     const parsed = parseWrite(request);
     if (parsed.kind === "malformed") return { ...parsed, replayed: false };
     const claimKey = request.idempotencyKey;
-    if (claimKey === undefined) return this.writes.submit({ request, parsed, claim: undefined });
+    if (claimKey === undefined) {
+      const pending: PendingWrite = { request, parsed, claim: undefined };
+      return this.participant.held() ? this.afterHold(pending) : this.writes.submit(pending);
+    }
     // A body refused as invalid is compared by its bytes: it may be too deep to put in canonical form.
     const text =
       parsed.kind === "write"
         ? fingerprintText(request, parsed.parsed)
         : `refused\n${request.body.type}\n${"json" in request.body ? request.body.json : ""}`;
     return sha256Hex(text).then((fingerprint) =>
-      this.writes.submit({ request, parsed, claim: { key: claimKey, fingerprint } }),
+      this.afterHold({ request, parsed, claim: { key: claimKey, fingerprint } }),
     );
   }
 
-  read(key: DocumentKey, version?: number): ReadResult {
+  /**
+   * A write that meets a document held by a transaction waits for the outcome, HOLD_WAIT_MS at most, and is
+   * then applied after the transaction's write; past that it is answered `locked`, having written nothing.
+   */
+  private async afterHold(pending: PendingWrite): Promise<WriteResult> {
+    const deadline = Date.now() + HOLD_WAIT_MS;
+    for (;;) {
+      const left = deadline - Date.now();
+      if (this.participant.held() && !(left > 0 && (await this.participant.waitUntilFree(left)))) {
+        return { kind: "locked", replayed: false };
+      }
+      const result = await this.writes.submit(pending);
+      // A prepare may have taken the document between the wait and the group's commit.
+      if (result.kind !== "locked" || deadline <= Date.now()) return result;
+    }
+  }
+
+  /**
+   * The current document, or the one at `version`. A document held by a transaction is read once the outcome is
+   * known (HOLD_WAIT_MS at most, else `locked`): a strong read never sees a state from before a transaction that
+   * another of its documents already shows.
+   */
+  read(key: DocumentKey, version?: number): ReadResult | Promise<ReadResult> {
     this.bind(key);
     if (version !== undefined) {
       const body = this.bodyAt(version);
       return body === null ? { kind: "not-found", deleted: false } : { kind: "found", version, body };
     }
+    if (this.participant.held()) {
+      return this.participant
+        .waitUntilFree(HOLD_WAIT_MS)
+        .then((free): ReadResult => (free ? this.current() : { kind: "locked" }));
+    }
+    return this.current();
+  }
+
+  private current(): ReadResult {
     const state = this.state;
     if (state === null || this.body === null) return { kind: "not-found", deleted: state !== null };
     return { kind: "found", version: state.version, body: this.body };
@@ -165,9 +220,131 @@ export class DocumentObject extends DurableObject<Env> implements DocumentRpc {
   /** Sends and confirms the outbox's events, and forgets expired idempotency keys; see Outbox.alarm. */
   override async alarm(): Promise<void> {
     if (this.schema === 0 || this.key === null) return;
-    const now = this.deps.clock();
+    const key = this.key;
+    let now = this.deps.clock();
+    let holdDue = this.participant.current?.expiresAt ?? null;
+    const hold = this.participant.current;
+    if (hold !== null && now >= hold.expiresAt) {
+      holdDue = (await this.resolveExpiredHold(key, hold)) ? null : now + OUTCOME_RETRY_MS;
+      now = this.deps.clock();
+    }
     const quiet = now - this.lastCommitAt >= CONFIRM_POLL_MS;
-    await this.outbox.alarm(this.key, now, quiet, this.idempotency.expire(now));
+    const next = [this.idempotency.expire(now), this.participant.expire(now), holdDue].filter(
+      (t): t is number => t !== null,
+    );
+    await this.outbox.alarm(key, now, quiet, next.length === 0 ? null : Math.min(...next));
+  }
+
+  /**
+   * A hold whose lease ran out asks the coordinator how its transaction ended: commit applies it, anything else
+   * releases it (a coordinator with no decision decides abort: presumed abort). False when it could not ask.
+   */
+  private async resolveExpiredHold(key: DocumentKey, hold: Hold): Promise<boolean> {
+    try {
+      const coordinator = this.env.TRANSACTIONS.get(this.env.TRANSACTIONS.idFromName(hold.coordinator));
+      const outcome = await coordinator.outcome(hold.txId);
+      if (this.participant.current?.txId !== hold.txId) return true; // settled meanwhile
+      if (outcome.kind === "commit") this.commitPrepared(key, hold.txId, outcome.size);
+      else this.abortPrepared(key, hold.txId);
+      return true;
+    } catch (error) {
+      log.warn("transaction outcome unknown; asking again", { txId: hold.txId, error: errorText(error) });
+      return false;
+    }
+  }
+
+  /**
+   * A transaction's first phase here: decides its operation against the current state, as a single write would
+   * be decided, and holds the document until the outcome (or the lease's end). Waits HOLD_WAIT_MS at most for
+   * another transaction's hold; a duplicate prepare answers as the first did.
+   */
+  async prepare(request: PrepareRequest): Promise<PrepareResult> {
+    this.bind(request.key);
+    const { txId } = request;
+    if (this.participant.current?.txId !== txId && this.participant.held()) {
+      if (!(await this.participant.waitUntilFree(HOLD_WAIT_MS))) return { kind: "locked" };
+    }
+    const hold = this.participant.current;
+    if (hold?.txId === txId) return { kind: "prepared", version: hold.decision?.state.version ?? null };
+    if (hold !== null) return { kind: "locked" };
+    if (this.schema !== 0 && this.participant.ended(txId) !== null) return { kind: "finished" };
+    const now = this.deps.clock();
+    let decision: Commit | null = null;
+    if (request.body === null) {
+      const live = this.state?.data != null ? this.state.version : undefined;
+      if (evaluatePreconditions(request.preconditions, live) !== "pass") {
+        return {
+          kind: "refused",
+          rejection: { kind: "precondition-failed", ...(live === undefined ? {} : { currentVersion: live }) },
+        };
+      }
+    } else {
+      const parsed = parseWrite({
+        key: request.key,
+        body: request.body,
+        preconditions: request.preconditions,
+      });
+      if (parsed.kind !== "write") return { kind: "refused", rejection: parsed };
+      const decided = this.decideWrite(request.key, parsed.intent, now);
+      if (decided.kind === "reject") return { kind: "refused", rejection: decided.rejection };
+      decision = decided;
+    }
+    const expiresAt = now + LEASE_MS;
+    this.ctx.storage.transactionSync(() => {
+      if (this.schema === 0) migrate(this.ctx.storage.sql, 0);
+      if (!this.keyStored) this.log.storeKey(request.key);
+      this.participant.take({ txId, coordinator: request.coordinator, decision, expiresAt });
+    });
+    this.schema = SCHEMA_VERSION;
+    this.keyStored = true;
+    await this.outbox.requestAlarm(expiresAt);
+    return { kind: "prepared", version: decision?.state.version ?? null };
+  }
+
+  /** Applies the write `txId` prepared here and releases the document (idempotent: a repeat reports the first). */
+  commitPrepared(key: DocumentKey, txId: string, size: number): FinishResult {
+    this.bind(key);
+    const hold = this.participant.current;
+    if (hold?.txId !== txId) return this.finished(txId);
+    const now = this.deps.clock();
+    const decision = hold.decision;
+    let committed: { event: EventRow; alarm: number | null } | null = null;
+    this.ctx.storage.transactionSync(() => {
+      if (decision !== null) {
+        const alarm = this.outbox.beforeCommit(now);
+        const event = this.eventRow(key, decision, now, { txId, txSize: size }, undefined);
+        this.log.append(event);
+        committed = { event, alarm };
+      }
+      this.participant.release(txId, "committed", now);
+    });
+    if (decision !== null && committed !== null) {
+      const { event, alarm } = committed as { event: EventRow; alarm: number | null };
+      this.applied(key, decision, event, alarm, now);
+    }
+    this.participant.wake();
+    return { kind: "committed", version: decision?.state.version ?? null };
+  }
+
+  /** Releases the document `txId` holds, writing nothing (idempotent; remembered, so a late prepare is refused). */
+  abortPrepared(key: DocumentKey, txId: string): FinishResult {
+    this.bind(key);
+    if (this.participant.current?.txId !== txId) {
+      const ended = this.finished(txId);
+      if (ended.kind !== "unknown" || this.schema === 0) return ended;
+    }
+    this.ctx.storage.transactionSync(() => this.participant.release(txId, "aborted", this.deps.clock()));
+    this.participant.wake();
+    return { kind: "aborted" };
+  }
+
+  /** How a transaction that holds nothing here ended, as far as this document knows. */
+  private finished(txId: string): FinishResult {
+    if (this.schema === 0) return { kind: "unknown" };
+    const ended = this.participant.ended(txId);
+    if (ended === "aborted") return { kind: "aborted" };
+    if (ended === "committed") return { kind: "committed", version: this.log.versionOf(txId) };
+    return { kind: "unknown" };
   }
 
   /** Persists one write and publishes its event: in one transaction, or as one statement when it is one row. */
@@ -207,11 +384,39 @@ export class DocumentObject extends DurableObject<Env> implements DocumentRpc {
     return result;
   }
 
+  /** After a transaction's write committed: the same bookkeeping as a single write's (see commit). */
+  private applied(
+    key: DocumentKey,
+    decision: Commit,
+    event: EventRow,
+    alarm: number | null,
+    now: number,
+  ): void {
+    const { state } = decision;
+    this.lastCommitAt = now;
+    this.state = state;
+    this.body =
+      decision.serialized === null
+        ? null
+        : envelopeJson(key, state.version, decision.serialized, state.createdAt, state.updatedAt);
+    this.outbox.committed(key, event, alarm, now);
+  }
+
+  private decideWrite(key: DocumentKey, intent: Parameters<typeof decide>[1], now: number): Decision {
+    return decide(this.state, intent, now, {
+      maxDocumentBytes: this.config.maxDocumentBytes,
+      validate: (data) => validateDocument(key.collection, data),
+    });
+  }
+
   /**
    * Decides a write and stores what it commits. Runs inside transactionSync, or alone when it writes a single
    * row (see commit): then nothing that can throw comes after the row's INSERT.
    */
   private apply({ request, parsed, claim }: PendingWrite, now: number): Applied {
+    // A transaction took the document after this write was queued: it waits for the outcome (see afterHold).
+    if (this.participant.held())
+      return { result: { kind: "locked", replayed: false }, state: null, event: null, alarm: null };
     if (claim !== undefined) {
       const prior = this.idempotency.find(claim, now);
       if (prior !== null) {
@@ -225,10 +430,7 @@ export class DocumentObject extends DurableObject<Env> implements DocumentRpc {
     this.idempotency.prune(now);
     const decision: Decision =
       parsed.kind === "write"
-        ? decide(this.state, parsed.intent, now, {
-            maxDocumentBytes: this.config.maxDocumentBytes,
-            validate: (data) => validateDocument(request.key.collection, data),
-          })
+        ? this.decideWrite(request.key, parsed.intent, now)
         : { kind: "reject", rejection: parsed };
     let outcome: WriteOutcome;
     let committed: Omit<Applied, "result"> = { state: null, event: null, alarm: null };
@@ -241,7 +443,13 @@ export class DocumentObject extends DurableObject<Env> implements DocumentRpc {
           ? null
           : envelopeJson(request.key, state.version, decision.serialized, state.createdAt, state.updatedAt);
       const alarm = this.outbox.beforeCommit(now);
-      const event = this.eventRow(request, decision, now);
+      const event = this.eventRow(
+        request.key,
+        decision,
+        now,
+        { txId: request.txId ?? null, txSize: null },
+        request.idempotencyKey,
+      );
       this.log.append(event);
       committed = { state, event, alarm };
       outcome = { kind: "committed", version: state.version, created: decision.created, body };
@@ -250,13 +458,21 @@ export class DocumentObject extends DurableObject<Env> implements DocumentRpc {
     return { result: { ...outcome, replayed: false }, ...committed };
   }
 
-  /** The event row (state, version, timestamps, index values), which is also its outbox entry. */
+  /**
+   * The event row (state, version, timestamps, index values), which is also its outbox entry. It names the newest
+   * earlier transaction write the change feed may not hold yet (tx_before), so the projector shows no state that
+   * carries a transaction's effect before the whole transaction.
+   */
   private eventRow(
-    request: WriteRequest,
-    decision: Extract<Decision, { kind: "commit" }>,
+    key: DocumentKey,
+    decision: Commit,
     now: number,
+    writer: Writer,
+    idempotencyKey: string | undefined,
   ): EventRow {
     const { state } = decision;
+    const before = this.lastTxWrite > 0 && !this.outbox.confirmed(this.lastTxWrite) ? this.lastTxWrite : null;
+    if (writer.txSize !== null && writer.txSize > 1) this.lastTxWrite = state.version;
     return {
       version: state.version,
       event_id: this.newEventId(),
@@ -264,10 +480,12 @@ export class DocumentObject extends DurableObject<Env> implements DocumentRpc {
       data: decision.serialized,
       committed_at: now,
       created_at: state.createdAt,
-      idempotency_key: request.idempotencyKey ?? null,
-      tx_id: request.txId ?? null,
-      slots: slotsColumn(indexValues(request.key.collection, state.data)),
-      ix: indexSignature(request.key.collection),
+      idempotency_key: idempotencyKey ?? null,
+      tx_id: writer.txId,
+      slots: slotsColumn(indexValues(key.collection, state.data)),
+      ix: indexSignature(key.collection),
+      tx_size: writer.txSize,
+      tx_before: before,
     };
   }
 
@@ -286,6 +504,8 @@ export class DocumentObject extends DurableObject<Env> implements DocumentRpc {
   }
 
   private load(): void {
+    this.participant.load();
+    this.lastTxWrite = this.log.lastTransactionWrite();
     const head = this.log.loadHead();
     this.outbox.loaded(head?.newest?.version ?? 0, head?.confirmedThrough ?? 0, head?.holes ?? []);
     if (head === undefined) return;

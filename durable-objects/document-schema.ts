@@ -20,8 +20,12 @@ const CURRENT = `
   CREATE TABLE events (
     version INTEGER PRIMARY KEY, event_id TEXT NOT NULL, type TEXT NOT NULL, data TEXT,
     committed_at INTEGER NOT NULL, created_at INTEGER NOT NULL, idempotency_key TEXT, tx_id TEXT,
-    slots TEXT, ix TEXT);
+    slots TEXT, ix TEXT, tx_size INTEGER, tx_before INTEGER);
   CREATE TABLE holes (version INTEGER PRIMARY KEY);
+  CREATE TABLE tx_lock (
+    singleton INTEGER PRIMARY KEY CHECK (singleton = 1),
+    tx_id TEXT NOT NULL, coordinator TEXT NOT NULL, decision TEXT, expires_at INTEGER NOT NULL);
+  CREATE TABLE tx_done (tx_id TEXT PRIMARY KEY, outcome TEXT NOT NULL, expires_at INTEGER NOT NULL);
   CREATE TABLE idempotency (
     key TEXT PRIMARY KEY, fingerprint TEXT NOT NULL, outcome TEXT NOT NULL, expires_at INTEGER NOT NULL);
   CREATE INDEX idempotency_expiry ON idempotency (expires_at);`;
@@ -61,6 +65,16 @@ const UPGRADES: readonly string[] = [
    CREATE TABLE holes (version INTEGER PRIMARY KEY);`,
   // v5: each event records the index signature its slots were computed under (null on older events: unknown).
   `ALTER TABLE events ADD COLUMN ix TEXT;`,
+  // v6: transactions. An event written by a transaction records how many documents it wrote (tx_size) and,
+  // like any event, the newest earlier transaction write the change feed may not hold yet (tx_before), so that
+  // the projector shows a transaction all at once; a prepared transaction holds the document (tx_lock); ended
+  // ones are remembered for a day (tx_done).
+  `ALTER TABLE events ADD COLUMN tx_size INTEGER;
+   ALTER TABLE events ADD COLUMN tx_before INTEGER;
+   CREATE TABLE tx_lock (
+     singleton INTEGER PRIMARY KEY CHECK (singleton = 1),
+     tx_id TEXT NOT NULL, coordinator TEXT NOT NULL, decision TEXT, expires_at INTEGER NOT NULL);
+   CREATE TABLE tx_done (tx_id TEXT PRIMARY KEY, outcome TEXT NOT NULL, expires_at INTEGER NOT NULL);`,
 ];
 
 /** Version 1, as the first release created it: kept to test UPGRADES against. */

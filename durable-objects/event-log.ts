@@ -19,11 +19,18 @@ export interface EventRow extends Record<string, SqlStorageValue> {
   slots: string | null;
   /** The collection's index signature the slots were computed under (null on events from before signatures). */
   ix: string | null;
+  /** For a transaction's write: how many documents the transaction wrote (null for a single write). */
+  tx_size: number | null;
+  /**
+   * The newest earlier write of a transaction over several documents that the change feed was not known to hold
+   * when this event committed (null: none). The projector holds this event until the feed has that one.
+   */
+  tx_before: number | null;
 }
 
 /** An event row's columns, in the order a SELECT names them. */
 const EVENT_COLUMNS =
-  "version, event_id, type, data, committed_at, created_at, idempotency_key, tx_id, slots, ix";
+  "version, event_id, type, data, committed_at, created_at, idempotency_key, tx_id, slots, ix, tx_size, tx_before";
 
 /** What an object loads when it starts: its key, the outbox's marks, and the newest event (null before any). */
 export interface LoadedHead {
@@ -60,7 +67,7 @@ export class EventLog {
   /** Stores a new event; one INSERT, so a write with nothing else to store is a single statement. */
   append(row: EventRow): void {
     this.sql.exec(
-      `INSERT INTO events (${EVENT_COLUMNS}) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+      `INSERT INTO events (${EVENT_COLUMNS}) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
       row.version,
       row.event_id,
       row.type,
@@ -71,6 +78,8 @@ export class EventLog {
       row.tx_id,
       row.slots,
       row.ix,
+      row.tx_size,
+      row.tx_before,
     );
   }
 
@@ -110,6 +119,22 @@ export class EventLog {
       rows.push(row);
     }
     return { rows, more: false };
+  }
+
+  /** The newest event written by a transaction over several documents (0: none). */
+  lastTransactionWrite(): number {
+    return (
+      this.sql.exec<{ v: number | null }>("SELECT max(version) AS v FROM events WHERE tx_size > 1").one().v ??
+      0
+    );
+  }
+
+  /** The version the transaction `txId` wrote here, if it did. */
+  versionOf(txId: string): number | null {
+    return (
+      this.sql.exec<{ version: number }>("SELECT version FROM events WHERE tx_id = ?", txId).toArray()[0]
+        ?.version ?? null
+    );
   }
 
   /** These versions' events, in version order (at most ~90: one bound parameter each). */

@@ -18,6 +18,7 @@ import { operationRoutes } from "./routes/operations";
 import { readRoutes } from "./routes/reads";
 import { systemRoutes } from "./routes/system";
 import { registerRoutes } from "./routes/table";
+import { transactionRoutes } from "./routes/transactions";
 import type { Principal } from "./security/principal";
 
 export interface AppEnv {
@@ -49,6 +50,7 @@ export function createApp(options: AppOptions = {}): OpenAPIHono<AppEnv> {
     ...feedRoutes(options.clock ?? realClock),
     ...adminRoutes,
     ...operationRoutes,
+    ...transactionRoutes,
     ...readRoutes,
     ...documentRoutes,
   ]);

@@ -62,10 +62,13 @@ export function documentStub(
   return stub as DocumentStub;
 }
 
-/** Runs `call` against a stub from `getStub`, applying the policy above. Faults that are not retryable propagate. */
-export async function callDocument<T>(
-  getStub: () => DocumentStub,
-  call: (stub: DocumentStub) => Promise<T>,
+/**
+ * Runs `call` against a stub from `getStub`, applying the policy above. Faults that are not retryable propagate.
+ * Any object's stub works the same way (a transaction's coordinator too); documents are the common case.
+ */
+export async function callDocument<T, S = DocumentStub>(
+  getStub: () => S,
+  call: (stub: S) => Promise<T>,
   policy: RetryPolicy,
 ): Promise<T> {
   const started = policy.now();

@@ -8,6 +8,7 @@ import { storeDeadLetters } from "./projector/dead-letters";
 import { projectBatch } from "./projector/project-events";
 
 export { DocumentObject } from "../durable-objects/DocumentObject";
+export { TransactionObject } from "../durable-objects/TransactionObject";
 
 const app = createApp();
 

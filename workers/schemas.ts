@@ -173,6 +173,10 @@ export const Change = z
     type: z.enum(["put", "patch", "delete"]),
     data: DocumentData.nullable(),
     committedAt: z.string().datetime(),
+    txId: z
+      .string()
+      .optional()
+      .openapi({ description: "the transaction that wrote it; a transaction's changes are consecutive" }),
   })
   .openapi("Change");
 

@@ -121,6 +121,16 @@ export class Outbox {
     if (this.backoff.canSend(now)) void this.flushLogged(key);
   }
 
+  /** Whether the change feed is known to hold this version. */
+  confirmed(version: number): boolean {
+    return this.ledger.isConfirmed(version);
+  }
+
+  /** Makes the alarm fire by `at` at the latest (the object's other duties: a transaction's lease, expiries). */
+  requestAlarm(at: number): Promise<void> {
+    return this.schedule(at);
+  }
+
   /** Known without reading storage: versions are gap-free, so the counts follow from the marks. */
   status(): OutboxStatus {
     return { ...this.ledger.counts(), failures: this.backoff.failures, retryAt: this.backoff.retryAt };

@@ -98,6 +98,8 @@ export class Sender {
       data,
       index: row.slots === null ? [] : (JSON.parse(row.slots) as IndexSlots),
       ...(row.ix === null ? {} : { ix: row.ix }),
+      ...(row.tx_size === null ? {} : { txSize: row.tx_size }),
+      ...(row.tx_before === null ? {} : { txBefore: row.tx_before }),
       ...(dataRef === undefined ? {} : { dataRef }),
     };
   }

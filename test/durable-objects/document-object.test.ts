@@ -170,7 +170,7 @@ describe("DocumentObject", () => {
           if (model === null) {
             // Nothing committed: no schema at all, unless a refusal had to be remembered under a key.
             expect(stored.tables).toEqual(
-              firstUse.size === 0 ? [] : ["events", "holes", "idempotency", "meta"],
+              firstUse.size === 0 ? [] : ["events", "holes", "idempotency", "meta", "tx_done", "tx_lock"],
             );
             return;
           }

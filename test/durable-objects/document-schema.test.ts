@@ -78,7 +78,14 @@ describe("document object schema", () => {
       return shape(state.storage.sql);
     });
     expect(upgraded).toEqual(created);
-    expect(created.columns.map((t) => t.table)).toEqual(["events", "holes", "idempotency", "meta"]);
+    expect(created.columns.map((t) => t.table)).toEqual([
+      "events",
+      "holes",
+      "idempotency",
+      "meta",
+      "tx_done",
+      "tx_lock",
+    ]);
   });
 
   it("keeps documents written before an upgrade readable and writable after it", async () => {
@@ -215,6 +222,14 @@ describe("document object schema", () => {
       (await send(path, { method: "PUT", headers: { "content-type": "application/json" }, body: "{}" }))
         .status,
     ).toBe(201);
-    expect((await userTables(id)).sort()).toEqual(["_schema", "events", "holes", "idempotency", "meta"]);
+    expect((await userTables(id)).sort()).toEqual([
+      "_schema",
+      "events",
+      "holes",
+      "idempotency",
+      "meta",
+      "tx_done",
+      "tx_lock",
+    ]);
   });
 });

@@ -68,6 +68,15 @@ function problemFor(
       return new HttpProblem(409, result.code, "Conflict", result.detail, at(result.pointer), headers);
     case "invalid":
       return new HttpProblem(422, result.code, UNPROCESSABLE, result.detail, at(result.pointer), headers);
+    case "locked":
+      return new HttpProblem(
+        409,
+        "document-locked",
+        "Conflict",
+        "a transaction holds this document and did not finish in time; nothing was written, retry",
+        {},
+        { ...headers, "Retry-After": "1" },
+      );
     case "idempotency-key-reused":
       return new HttpProblem(
         422,
@@ -81,6 +90,16 @@ function problemFor(
 }
 
 export function renderRead(key: DocumentKey, result: ReadResult, headers: Record<string, string>): Response {
+  if (result.kind === "locked") {
+    throw new HttpProblem(
+      503,
+      "document-locked",
+      "Service Unavailable",
+      "a transaction holds this document and did not finish in time; its state is not yet known, retry",
+      {},
+      { ...headers, "Retry-After": "1" },
+    );
+  }
   if (result.kind === "not-found") {
     const response = problemResponse(
       notFound(`no document ${key.collection}/${key.id}${result.deleted ? " (deleted)" : ""}`),

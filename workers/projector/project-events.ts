@@ -6,8 +6,10 @@
  * that one poison event cannot hold the others back.
  */
 import { type EventMessage, isEventMessage } from "../../domain/event-message";
+import { objectName } from "../../domain/keys";
 import { errorText, log } from "../../platform/log";
 import { archiveEvents } from "./archive";
+import { needsOrdering, settle } from "./held";
 import { changesProjection } from "./projections/changes";
 import { documentsProjection } from "./projections/documents";
 import type { Projection } from "./projections/types";
@@ -77,25 +79,54 @@ export async function projectBatch(batch: MessageBatch<unknown>, deps: Projector
   }
 
   const projectedAt = now();
-  const all = statements(
-    deps.db,
-    ready.map((r) => r.event),
-    projectedAt,
-  );
   try {
-    if (all.length > 0) await deps.db.batch(all);
+    await deps.db.batch(
+      await plan(
+        deps.db,
+        ready.map((r) => r.event),
+        projectedAt,
+      ),
+    );
     for (const { message } of ready) message.ack();
     return;
   } catch {
     // Find the poison: apply each message in its own transaction.
   }
   for (const { message, event } of ready) {
-    const own = statements(deps.db, [event], projectedAt);
     try {
-      if (own.length > 0) await deps.db.batch(own);
+      await deps.db.batch(await plan(deps.db, [event], projectedAt));
       message.ack();
     } catch (error) {
       fail(message, "d1-failed", error);
     }
   }
+}
+
+/**
+ * The D1 statements that project `events`: those that need no ordering at once, the others as the transaction
+ * rules allow (see held.ts): applied now, or held until what they wait for arrives. One batch, one D1 transaction.
+ */
+async function plan(
+  db: D1Database,
+  events: readonly EventMessage[],
+  projectedAt: number,
+): Promise<[D1PreparedStatement, ...D1PreparedStatement[]]> {
+  const free = events.filter((e) => !needsOrdering(e));
+  const ordered = events.filter(needsOrdering);
+  let apply = free;
+  const extra: D1PreparedStatement[] = [];
+  if (ordered.length > 0) {
+    const settlement = await settle(
+      db,
+      ordered,
+      new Set(free.map((e) => `${objectName(e)}@${e.version}`)),
+      projectedAt,
+    );
+    apply = [...free, ...settlement.apply];
+    extra.push(...settlement.statements);
+  }
+  const all = [...statements(db, apply, projectedAt), ...extra];
+  // A batch with nothing to apply (every event held, or duplicates) still runs one harmless statement.
+  const [first = db.prepare("SELECT 1"), ...rest] = all;
+  return [first, ...rest];
 }

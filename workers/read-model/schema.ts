@@ -63,6 +63,8 @@ export const changes = sqliteTable(
     dataRef: text("data_ref"),
     committedAt: integer("committed_at").notNull(),
     projectedAt: integer("projected_at").notNull(),
+    /** The transaction that wrote this change, if one did: its changes sit together in the feed. */
+    txId: text("tx_id"),
   },
   (t) => [
     uniqueIndex("changes_key_version").on(t.tenant, t.collection, t.id, t.version),
@@ -154,4 +156,28 @@ export const auditLog = sqliteTable(
     detail: text("detail"),
   },
   (t) => [index("audit_by_tenant").on(t.tenant, t.seq)],
+);
+
+/**
+ * Events the projector holds back so that a transaction becomes visible all at once: a transaction's writes
+ * until every one has arrived, and any later event of a document until the transaction write its state builds on
+ * is in the feed. Applied together in one D1 batch, then deleted. See workers/projector/held.ts.
+ */
+export const heldEvents = sqliteTable(
+  "held_events",
+  {
+    tenant: text("tenant").notNull(),
+    collection: text("collection").notNull(),
+    id: text("id").notNull(),
+    version: integer("version").notNull(),
+    txId: text("tx_id"),
+    txSize: integer("tx_size"),
+    /** The event as the queue delivered it (JSON). */
+    body: text("body").notNull(),
+    heldAt: integer("held_at").notNull(),
+  },
+  (t) => [
+    primaryKey({ columns: [t.tenant, t.collection, t.id, t.version] }),
+    index("held_by_tx").on(t.tenant, t.txId),
+  ],
 );

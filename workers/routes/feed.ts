@@ -50,6 +50,7 @@ async function changeJson(archive: R2Bucket, row: ChangeRow): Promise<string> {
     version: row.version,
     type: row.type,
     committedAt: new Date(row.committed_at).toISOString(),
+    ...(row.tx_id === null ? {} : { txId: row.tx_id }),
   });
   const data = row.type === "delete" ? null : await stateJson(archive, row);
   return `${head.slice(0, -1)},"data":${data ?? "null"}}`;

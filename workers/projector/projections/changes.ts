@@ -9,8 +9,8 @@ import { columnsOf, jsonChunks, type Projection, storedData } from "./types";
  * max(seq), which /v1/_stats reports as the events projected, would count it again).
  */
 const INSERT = `INSERT INTO changes
-  (tenant, collection, id, version, type, event_id, data, data_ref, committed_at, projected_at)
-  SELECT ${columnsOf(9)}, ?2 FROM json_each(?1) AS row
+  (tenant, collection, id, version, type, event_id, data, data_ref, committed_at, tx_id, projected_at)
+  SELECT ${columnsOf(10)}, ?2 FROM json_each(?1) AS row
   WHERE NOT EXISTS (SELECT 1 FROM changes AS c WHERE c.tenant = row.value ->> '$[0]'
     AND c.collection = row.value ->> '$[1]' AND c.id = row.value ->> '$[2]' AND c.version = row.value ->> '$[3]')
   ORDER BY key
@@ -31,7 +31,7 @@ export const changesProjection: Projection = {
     const rows = unique.map((event) => {
       const { data, dataRef } = storedData(event);
       const { tenant, collection, id, version, type, eventId, committedAt } = event;
-      return [tenant, collection, id, version, type, eventId, data, dataRef, committedAt];
+      return [tenant, collection, id, version, type, eventId, data, dataRef, committedAt, event.txId ?? null];
     });
     return jsonChunks(rows).map((json) => db.prepare(INSERT).bind(json, projectedAt));
   },
