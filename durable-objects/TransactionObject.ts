@@ -240,9 +240,13 @@ export class TransactionObject extends DurableObject<Env> implements Transaction
     const committed: TransactionOutcome = { kind: "committed", txId: tx.id, results };
     this.ctx.storage.sql.exec("UPDATE tx SET state = 'committing', outcome = ?", JSON.stringify(committed));
     await this.ctx.storage.sync();
+    await this.decided();
     await this.commitAll(tx.id, tx.size, Date.now() + COMMIT_WAIT_MS);
     return committed;
   }
+
+  /** Called once the commit decision is durable, before any participant hears it: the fault harness's seam. */
+  protected decided(): void | Promise<void> {}
 
   /** Records the decision to abort (once: a commit decision stands) with the outcome a client will be told. */
   private decideAbort(outcome: TransactionOutcome): void {
