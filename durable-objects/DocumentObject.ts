@@ -261,12 +261,14 @@ export class DocumentObject extends DurableObject<Env> implements DocumentRpc {
   async prepare(request: PrepareRequest): Promise<PrepareResult> {
     this.bind(request.key);
     const { txId } = request;
-    if (this.participant.current?.txId !== txId && this.participant.held()) {
-      if (!(await this.participant.waitUntilFree(HOLD_WAIT_MS))) return { kind: "locked" };
+    // Every waiter wakes when a hold ends and one of them takes the document next: the others wait again.
+    const deadline = Date.now() + HOLD_WAIT_MS;
+    while (this.participant.held() && this.participant.current?.txId !== txId) {
+      const left = deadline - Date.now();
+      if (left <= 0 || !(await this.participant.waitUntilFree(left))) return { kind: "locked" };
     }
     const hold = this.participant.current;
     if (hold?.txId === txId) return { kind: "prepared", version: hold.decision?.state.version ?? null };
-    if (hold !== null) return { kind: "locked" };
     if (this.schema !== 0 && this.participant.ended(txId) !== null) return { kind: "finished" };
     const now = this.deps.clock();
     let decision: Commit | null = null;
@@ -329,11 +331,16 @@ export class DocumentObject extends DurableObject<Env> implements DocumentRpc {
   /** Releases the document `txId` holds, writing nothing (idempotent; remembered, so a late prepare is refused). */
   abortPrepared(key: DocumentKey, txId: string): FinishResult {
     this.bind(key);
+    const now = this.deps.clock();
     if (this.participant.current?.txId !== txId) {
       const ended = this.finished(txId);
       if (ended.kind !== "unknown" || this.schema === 0) return ended;
+      // Never held here (its prepare was refused, or has not landed yet): remember the end, so that a prepare
+      // arriving late is refused. Another transaction's hold stays as it is.
+      this.participant.remember(txId, "aborted", now);
+      return { kind: "aborted" };
     }
-    this.ctx.storage.transactionSync(() => this.participant.release(txId, "aborted", this.deps.clock()));
+    this.ctx.storage.transactionSync(() => this.participant.release(txId, "aborted", now));
     this.participant.wake();
     return { kind: "aborted" };
   }

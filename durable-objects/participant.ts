@@ -136,7 +136,14 @@ export class Participant {
 
   /** Releases the document and remembers how the transaction ended (inside the caller's transaction). */
   release(txId: string, outcome: "committed" | "aborted", now: number): void {
+    if (this.hold?.txId !== txId) throw new Error("a transaction released a hold that is not its own");
     this.sql().exec("DELETE FROM tx_lock");
+    this.remember(txId, outcome, now);
+    this.hold = null;
+  }
+
+  /** Remembers how a transaction ended here, so that its late duplicates change nothing. */
+  remember(txId: string, outcome: "committed" | "aborted", now: number): void {
     this.sql().exec(
       "INSERT OR REPLACE INTO tx_done (tx_id, outcome, expires_at) VALUES (?, ?, ?)",
       txId,
@@ -144,7 +151,6 @@ export class Participant {
       now + DONE_TTL_MS,
     );
     this.hasDone = true;
-    this.hold = null;
   }
 
   /** After the release committed: wakes whoever waited for the document. */

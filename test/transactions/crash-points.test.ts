@@ -186,4 +186,33 @@ describe("two-phase commit crash points", () => {
       [2, txId],
     ]);
   });
+
+  it("an abort of a transaction that never held a document leaves another transaction's hold alone", async () => {
+    const [a, b] = await accounts(10, 10);
+    const holder = uniqueId("tx");
+    const name = `default/_tx/${holder}`;
+    await participant(a).prepare({
+      txId: holder,
+      coordinator: name,
+      key: a,
+      body: increment(1),
+      preconditions: {},
+    });
+    // A transaction whose prepare here was refused (the document was held) aborts everywhere it sent one.
+    const loser = uniqueId("tx");
+    expect(await participant(a).abortPrepared(a, loser)).toEqual({ kind: "aborted" });
+    // The holder's hold stands, and its commit applies; the loser's late prepare is refused.
+    expect(await participant(a).commitPrepared(a, holder, 1)).toEqual({ kind: "committed", version: 2 });
+    expect(
+      await participant(a).prepare({
+        txId: loser,
+        coordinator: "x",
+        key: a,
+        body: increment(1),
+        preconditions: {},
+      }),
+    ).toEqual({ kind: "finished" });
+    expect(await balanceOf(a)).toMatchObject({ version: 2, data: { balance: 11 } });
+    expect(await balanceOf(b)).toMatchObject({ version: 1 });
+  });
 });
