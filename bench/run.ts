@@ -102,6 +102,27 @@ const getFrom = (path: () => string, headers?: Record<string, string>): RequestS
 });
 const one = (spec: RequestSpec) => [{ weight: 1, spec }];
 
+/** Accounts for the transfer scenarios; the hot ones are the first few. */
+const ACCOUNTS = settings.docs;
+const HOT_ACCOUNTS = 4;
+/** A transfer of 1 between two distinct accounts among the first `n`: a transaction of two bounded increments. */
+const transfer = (n: number): RequestSpec => ({
+  method: "POST",
+  path: () => "/v1/_transactions",
+  events: 2,
+  body: () => {
+    const from = rand(n);
+    const to = (from + 1 + rand(n - 1)) % n;
+    const move = (id: number, value: number) => ({
+      op: "patch",
+      collection: "accounts",
+      id: `a${id}`,
+      patch: [{ op: "increment", path: "/balance", value, min: 0 }],
+    });
+    return JSON.stringify({ operations: [move(from, -1), move(to, 1)] });
+  },
+});
+
 const SCENARIOS: Scenario[] = [
   {
     name: "write-spread",
@@ -121,6 +142,16 @@ const SCENARIOS: Scenario[] = [
       floor: one(put(() => "/k/hot")),
       "d1-direct": one(put(() => "/docs/hot")),
     },
+  },
+  {
+    name: "transfer-spread",
+    description: `a transaction moving 1 between two of ${ACCOUNTS} accounts (two bounded increments)`,
+    mix: { tessera: one(transfer(ACCOUNTS)) },
+  },
+  {
+    name: "transfer-hot",
+    description: `a transaction moving 1 between two of ${HOT_ACCOUNTS} hot accounts`,
+    mix: { tessera: one(transfer(HOT_ACCOUNTS)) },
   },
   {
     name: "read-strong",
@@ -249,11 +280,11 @@ async function seed(name: SystemName, system: RunningSystem): Promise<number> {
     "d1-direct": (i) => `/docs/d${i}`,
   };
   let acknowledged = 0;
-  const write = (path: string) =>
+  const write = (path: string, body = payload()) =>
     authFetch(system.url + path, {
       method: "PUT",
       headers: { "content-type": "application/json" },
-      body: payload(),
+      body,
     }).then(async (r) => {
       await r.arrayBuffer();
       if (!r.ok) throw new Error(`seeding ${name}: PUT ${path} answered ${r.status}`);
@@ -264,6 +295,7 @@ async function seed(name: SystemName, system: RunningSystem): Promise<number> {
     await Promise.all(batch.map((k) => write(paths[name](k))));
     if (name === "tessera" || name === "baseline") {
       await Promise.all(batch.map((k) => write(`/v1/todos/t${k}`)));
+      await Promise.all(batch.map((k) => write(`/v1/accounts/a${k}`, JSON.stringify({ balance: 1e12 }))));
     }
   }
   return acknowledged;

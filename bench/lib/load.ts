@@ -31,6 +31,8 @@ export interface RequestSpec {
   path: () => string;
   headers?: Record<string, string>;
   body?: () => string;
+  /** Events a successful write commits (a transaction's writes: one per document); 1 when absent. */
+  events?: number;
 }
 
 /** Closed loop: `connections` clients, each sending its next request when the last one answered. */
@@ -62,7 +64,8 @@ export async function closedLoop(
         setupRequest: (request, context) => {
           const spec = pick();
           context.write = spec.method !== "GET";
-          if (context.write) writesStarted += 1;
+          context.events = spec.events ?? 1;
+          if (context.write) writesStarted += spec.events ?? 1;
           return {
             ...request,
             method: spec.method,
@@ -72,7 +75,7 @@ export async function closedLoop(
           };
         },
         onResponse: (status, _body, context) => {
-          if (context.write === true && status >= 200 && status < 300) writes += 1;
+          if (context.write === true && status >= 200 && status < 300) writes += Number(context.events ?? 1);
         },
       },
     ],
@@ -148,7 +151,7 @@ export async function openLoop(
     max: sorted.at(-1) ?? 0,
     errors,
     requests: count,
-    writes: spec.method === "GET" ? 0 : count - errors,
-    writesStarted: spec.method === "GET" ? 0 : count,
+    writes: spec.method === "GET" ? 0 : (count - errors) * (spec.events ?? 1),
+    writesStarted: spec.method === "GET" ? 0 : count * (spec.events ?? 1),
   };
 }
