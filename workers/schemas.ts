@@ -210,6 +210,10 @@ export const Stats = z
     eventsProjected: z.number().int(),
     deadLettersPending: z.number().int(),
     documents: z.number().int(),
+    heldEvents: z
+      .number()
+      .int()
+      .openapi({ description: "events held until their transaction is whole in the read model" }),
   })
   .openapi("Stats");
 

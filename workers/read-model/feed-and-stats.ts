@@ -33,6 +33,8 @@ export interface ReadModelStats {
   eventsProjected: number;
   deadLettersPending: number;
   documents: number;
+  /** Events the projector holds until their transaction is whole (see workers/projector/held.ts). */
+  heldEvents: number;
 }
 
 function percentile(sorted: number[], p: number): number | null {
@@ -58,7 +60,8 @@ export async function readStats(
           db.prepare(
             `SELECT (SELECT count(*) FROM changes) AS events,
                     (SELECT count(*) FROM dead_letters WHERE redriven_at IS NULL) AS dead,
-                    (SELECT count(*) FROM documents WHERE deleted = 0) AS docs`,
+                    (SELECT count(*) FROM documents WHERE deleted = 0) AS docs,
+                    (SELECT count(*) FROM held_events) AS held`,
           ),
         ])
       : await db.batch<Record<string, number>>([
@@ -73,7 +76,8 @@ export async function readStats(
               `SELECT (SELECT count(*) FROM changes INDEXED BY changes_by_tenant WHERE tenant = ?1) AS events,
                       (SELECT count(*) FROM dead_letters WHERE tenant = ?1 AND redriven_at IS NULL) AS dead,
                       (SELECT count(*) FROM documents INDEXED BY documents_by_id WHERE tenant = ?1 AND deleted = 0)
-                        AS docs`,
+                        AS docs,
+                      (SELECT count(*) FROM held_events WHERE tenant = ?1) AS held`,
             )
             .bind(tenant),
         ]);
@@ -84,5 +88,6 @@ export async function readStats(
     eventsProjected: row.events ?? 0,
     deadLettersPending: row.dead ?? 0,
     documents: row.docs ?? 0,
+    heldEvents: row.held ?? 0,
   };
 }
