@@ -12,7 +12,7 @@ import { createKey, type KeyRecord, listKeys, revokeKey } from "../security/api-
 import { auditStatement } from "../security/audit";
 import { needs, SCOPES } from "../security/principal";
 import { isTierName, TIER_NAMES } from "../security/rate-limits";
-import { operationsTenant } from "../security/tenancy";
+import { forbidden, operationsTenant } from "../security/tenancy";
 import { JSON_TYPE, problems } from "./openapi";
 import { type Route, route } from "./table";
 
@@ -125,14 +125,25 @@ function keyInfo(record: KeyRecord) {
 function actingTenant(c: Context<AppEnv>, named: string | undefined): string | null {
   const scope = operationsTenant(c, named);
   if (scope !== null && named !== undefined && named !== scope) {
-    throw new HttpProblem(
-      403,
-      "insufficient-scope",
-      "Forbidden",
-      "a tenant's admin manages its own tenant only",
-    );
+    throw forbidden("a tenant's admin manages its own tenant only");
   }
   return scope;
+}
+
+/**
+ * A tenant admin limited to some collections may give a new key only those (a subset of them): a key for every
+ * collection, or for one it may not use itself, would let it reach what its own credential cannot.
+ */
+function checkGrantedCollections(c: Context<AppEnv>, asked: readonly string[] | undefined): void {
+  const principal = c.get("principal");
+  if (principal === undefined || principal.kind === "operator" || principal.collections === null) return;
+  const allowed = principal.collections;
+  if (asked === undefined || asked.some((collection) => !allowed.includes(collection))) {
+    throw forbidden(
+      `this credential may use only the collections ${allowed.join(", ") || "(none)"}; a key it creates must name some of them`,
+      { collections: allowed },
+    );
+  }
 }
 
 export const adminRoutes: Route[] = [
@@ -162,13 +173,9 @@ export const adminRoutes: Route[] = [
       const tenant = actingTenant(c, spec.tenant) ?? spec.tenant;
       const rateLimit = spec.rateLimit ?? "default";
       if (rateLimit === "none" && c.get("principal")?.kind !== "operator") {
-        throw new HttpProblem(
-          403,
-          "insufficient-scope",
-          "Forbidden",
-          'only the operator may create a key with "none"',
-        );
+        throw forbidden('only the operator may create a key with "none"');
       }
+      checkGrantedCollections(c, spec.collections);
       const { record, key } = await onD1(() =>
         createKey(c.env.DB, {
           tenant,

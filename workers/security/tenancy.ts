@@ -23,14 +23,18 @@ export function tenantPrincipal(c: Context<AppEnv>): TenantPrincipal {
   return principal;
 }
 
+/**
+ * A 403 for what the credential may not do, with RFC 6750's challenge, as the route guard's scope 403s have it:
+ * every `insufficient-scope` answer carries the same header.
+ */
+export function forbidden(detail: string, extensions: Record<string, unknown> = {}): HttpProblem {
+  return new HttpProblem(403, "insufficient-scope", "Forbidden", detail, extensions, {
+    "WWW-Authenticate": 'Bearer realm="tessera", error="insufficient_scope"',
+  });
+}
+
 export function forbiddenCollection(collection: string): HttpProblem {
-  return new HttpProblem(
-    403,
-    "insufficient-scope",
-    "Forbidden",
-    `this credential may not use the collection ${collection}`,
-    { collection },
-  );
+  return forbidden(`this credential may not use the collection ${collection}`, { collection });
 }
 
 /** Throws 403 unless the caller may use `collection`. */
