@@ -42,8 +42,9 @@ export function createApp(options: AppOptions = {}): OpenAPIHono<AppEnv> {
   });
   app.use(requestId());
   app.use(requestLog());
-  app.use(cors());
+  // Security headers around CORS, so that preflights (which CORS answers itself) carry them too.
   app.use(securityHeaders());
+  app.use(cors());
   // System paths before parameter paths: /v1/_changes must not be taken for a collection.
   registerRoutes(app, [
     ...systemRoutes(app),

@@ -172,8 +172,9 @@ export const adminRoutes: Route[] = [
       const spec = parseWith(NewKeyRequest, json, "body", "invalid-body");
       const tenant = actingTenant(c, spec.tenant) ?? spec.tenant;
       const rateLimit = spec.rateLimit ?? "default";
-      if (rateLimit === "none" && c.get("principal")?.kind !== "operator") {
-        throw forbidden('only the operator may create a key with "none"');
+      // Tiers above the default lift a limit that protects every tenant: they are the operator's to give.
+      if ((rateLimit === "none" || rateLimit === "high") && c.get("principal")?.kind !== "operator") {
+        throw forbidden(`only the operator may create a key with the "${rateLimit}" tier`);
       }
       checkGrantedCollections(c, spec.collections);
       const { record, key } = await onD1(() =>

@@ -67,5 +67,8 @@ export function collectionOf(c: Context<AppEnv>): { tenant: string; collection: 
 export function operationsTenant(c: Context<AppEnv>, named: string | undefined): string | null {
   const principal = principalOf(c);
   if (principal.kind === "operator") return named ?? null;
+  if (named !== undefined && named !== principal.tenant) {
+    throw forbidden("a tenant's admin acts on its own tenant only");
+  }
   return principal.tenant;
 }
