@@ -146,6 +146,16 @@ describe("verifyKey", () => {
     expect(refuse).toHaveBeenCalledTimes(1);
   });
 
+  it("looks a key up once for requests that miss the cache together, counting once against the client", async () => {
+    const { key } = await createKey(env.DB, spec());
+    const prepare = vi.spyOn(env.DB, "prepare");
+    const allow = vi.fn(async () => true);
+    const answers = await Promise.all(Array.from({ length: 20 }, () => verifyKey(env.DB, key, allow)));
+    expect(answers.every((a) => a !== null && a !== "limited" && a.kind === "key")).toBe(true);
+    expect(prepare).toHaveBeenCalledTimes(1);
+    expect(allow).toHaveBeenCalledTimes(1);
+  });
+
   it("compares the secret's digest with crypto.subtle.timingSafeEqual when the secret is wrong", async () => {
     const { key } = await createKey(env.DB, spec());
     const { id } = parts(key);

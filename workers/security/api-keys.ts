@@ -29,7 +29,7 @@ export interface KeyRecord {
 
 /** The key cache's clock: tests move it to show the revocation bound. */
 export const keyClock = { now: () => Date.now() };
-const cache = new Map<string, { record: (KeyRecord & { hash: string }) | null; until: number }>();
+const cache = new Map<string, CacheEntry>();
 
 /** Whether a bearer token has the shape of an API key (and is not, say, a JWT or the admin secret). */
 export function looksLikeKey(token: string): boolean {
@@ -153,15 +153,15 @@ export async function verifyKey(
   const now = keyClock.now();
   let entry = cache.get(id);
   if (entry === undefined || entry.until <= now) {
-    if (!(await mayLookUp())) return "limited";
-    const row = await db
-      .prepare("SELECT * FROM api_keys WHERE id = ?")
-      .bind(id)
-      .first<Record<string, unknown>>();
-    const record = row === null ? null : fromRow(rowFromD1(row));
-    entry = { record, until: now + KEY_CACHE_TTL_MS };
-    if (cache.size >= MAX_CACHED) cache.delete(cache.keys().next().value ?? "");
-    cache.set(id, entry);
+    // Requests that miss together share one lookup (and count once against the client's lookups).
+    let pending = lookups.get(id);
+    if (pending === undefined) {
+      pending = lookUp(db, id, now, mayLookUp).finally(() => lookups.delete(id));
+      lookups.set(id, pending);
+    }
+    const found = await pending;
+    if (found === "limited") return "limited";
+    entry = found;
   }
   const record = entry.record;
   if (record === null || record.revokedAt !== null) return null;
@@ -174,6 +174,23 @@ export async function verifyKey(
     collections: record.collections,
     rateLimit: record.rateLimit,
   };
+}
+
+type CacheEntry = { record: (KeyRecord & { hash: string }) | null; until: number };
+const lookups = new Map<string, Promise<CacheEntry | "limited">>();
+
+async function lookUp(
+  db: D1Database,
+  id: string,
+  now: number,
+  mayLookUp: () => Promise<boolean>,
+): Promise<CacheEntry | "limited"> {
+  if (!(await mayLookUp())) return "limited";
+  const row = await db.prepare("SELECT * FROM api_keys WHERE id = ?").bind(id).first<Record<string, unknown>>();
+  const entry: CacheEntry = { record: row === null ? null : fromRow(rowFromD1(row)), until: now + KEY_CACHE_TTL_MS };
+  if (cache.size >= MAX_CACHED) cache.delete(cache.keys().next().value ?? "");
+  cache.set(id, entry);
+  return entry;
 }
 
 /** A raw D1 row (snake_case) as drizzle's select would have mapped it. */
