@@ -130,9 +130,10 @@ export async function revokeKey(
       ),
     )
     .returning();
-  cache.delete(id);
   const row = rows[0];
+  // Only a key actually revoked leaves the cache: a refused revocation (another tenant's id) must not evict it.
   if (row === undefined) return null;
+  cache.delete(id);
   const { hash: _hash, ...record } = fromRow(row);
   return record;
 }
@@ -186,8 +187,14 @@ async function lookUp(
   mayLookUp: () => Promise<boolean>,
 ): Promise<CacheEntry | "limited"> {
   if (!(await mayLookUp())) return "limited";
-  const row = await db.prepare("SELECT * FROM api_keys WHERE id = ?").bind(id).first<Record<string, unknown>>();
-  const entry: CacheEntry = { record: row === null ? null : fromRow(rowFromD1(row)), until: now + KEY_CACHE_TTL_MS };
+  const row = await db
+    .prepare("SELECT * FROM api_keys WHERE id = ?")
+    .bind(id)
+    .first<Record<string, unknown>>();
+  const entry: CacheEntry = {
+    record: row === null ? null : fromRow(rowFromD1(row)),
+    until: now + KEY_CACHE_TTL_MS,
+  };
   if (cache.size >= MAX_CACHED) cache.delete(cache.keys().next().value ?? "");
   cache.set(id, entry);
   return entry;
