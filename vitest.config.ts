@@ -2,6 +2,7 @@ import { cloudflareTest, readD1Migrations } from "@cloudflare/vitest-pool-worker
 import { defineConfig } from "vitest/config";
 import { TEST_ADMIN_SECRET } from "./test/credentials.ts";
 import { TEST_JWT, testJwtKeys } from "./test/jwt-keys.ts";
+import { paymentsService } from "./test/payments-service.ts";
 
 export default defineConfig({
   plugins: [
@@ -10,6 +11,8 @@ export default defineConfig({
       return {
         wrangler: { configPath: "./wrangler.toml" },
         miniflare: {
+          // Every fetch the Worker makes leaves through here: the payment service, and nothing else.
+          outboundService: paymentsService,
           bindings: {
             TESSERA_ADMIN_SECRET: TEST_ADMIN_SECRET,
             // End-user JWTs verified against an inline key set (RS256, ES256, EdDSA); tests sign with the private halves.
@@ -17,6 +20,9 @@ export default defineConfig({
             JWT_ISSUER: TEST_JWT.issuer,
             JWT_AUDIENCE: TEST_JWT.audience,
             TEST_JWT_PRIVATE_KEYS: jwt.privateKeys,
+            // Sagas may call the stand-in payment service (test/payments-service.ts), and nothing else.
+            SAGA_HTTP_ORIGINS: "https://payments.test",
+            PAYMENTS_URL: "https://payments.test",
             // Browsers from this origin may call the API (CORS tests); any other origin is refused.
             CORS_ORIGINS: "https://app.example",
             // Tests assert on behaviour, not on log lines; the logger has its own test with a sink.

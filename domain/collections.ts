@@ -83,8 +83,19 @@ export const COLLECTIONS: Readonly<Record<string, CollectionConfig>> = defineCol
   },
 });
 
+/**
+ * Tessera's own collections, reserved by their leading `_` (no client can name them in a URL): saga records,
+ * listed by status and newest first.
+ */
+const SYSTEM_COLLECTIONS: Readonly<Record<string, CollectionConfig>> = {
+  _sagas: {
+    indexes: { status: "string", name: "string", createdAt: "string" },
+    defaults: { order: "-createdAt", limit: 50 },
+  },
+};
+
 export function collectionConfig(collection: string): CollectionConfig {
-  return COLLECTIONS[collection] ?? {};
+  return COLLECTIONS[collection] ?? SYSTEM_COLLECTIONS[collection] ?? {};
 }
 
 /** The index slot of each declared field, in declaration order. */

@@ -16,6 +16,7 @@ import { documentRoutes } from "./routes/documents";
 import { feedRoutes, type PollClock, realClock } from "./routes/feed";
 import { operationRoutes } from "./routes/operations";
 import { readRoutes } from "./routes/reads";
+import { sagaRoutes } from "./routes/sagas";
 import { systemRoutes } from "./routes/system";
 import { registerRoutes } from "./routes/table";
 import { transactionRoutes } from "./routes/transactions";
@@ -52,6 +53,7 @@ export function createApp(options: AppOptions = {}): OpenAPIHono<AppEnv> {
     ...adminRoutes,
     ...operationRoutes,
     ...transactionRoutes,
+    ...sagaRoutes,
     ...readRoutes,
     ...documentRoutes,
   ]);

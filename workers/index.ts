@@ -9,6 +9,7 @@ import { projectBatch } from "./projector/project-events";
 
 export { DocumentObject } from "../durable-objects/DocumentObject";
 export { TransactionObject } from "../durable-objects/TransactionObject";
+export { SagaWorkflow } from "./sagas/workflow";
 
 const app = createApp();
 

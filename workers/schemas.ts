@@ -195,7 +195,11 @@ export const ChangesQuery = z.object({
     .transform(Number)
     .optional()
     .openapi({ type: "integer", description: "1 to 1000, default 100" }),
-  collection: z.string().regex(NAME).optional(),
+  collection: z
+    .string()
+    .regex(new RegExp(`${NAME.source}|^_sagas$`))
+    .optional()
+    .openapi({ description: "one collection's changes (_sagas: the tenant's saga records)" }),
   wait: z
     .string()
     .regex(INTEGER)

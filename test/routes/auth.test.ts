@@ -31,9 +31,24 @@ const SCOPE_OF: Record<string, Scope> = {
   listDeadLetters: "admin",
   redriveDeadLetters: "admin",
   runTransaction: "write",
+  startSaga: "write",
+  startNamedSaga: "write",
+  listSagas: "read",
+  getSaga: "read",
+  cancelSaga: "write",
+  resumeSaga: "admin",
 };
-/** The operations every version of the API has had; newer ones (transactions) join SCOPE_OF as they land. */
-const CORE = Object.keys(SCOPE_OF).filter((id) => id !== "runTransaction");
+/** The operations every version of the API has had; newer ones (transactions, sagas) join SCOPE_OF as they land. */
+const NEWER = [
+  "runTransaction",
+  "startSaga",
+  "startNamedSaga",
+  "listSagas",
+  "getSaga",
+  "cancelSaga",
+  "resumeSaga",
+];
+const CORE = Object.keys(SCOPE_OF).filter((id) => !NEWER.includes(id));
 
 interface Operation {
   readonly operationId: string;
@@ -57,6 +72,12 @@ function requestFor(op: Operation, collection = "todos"): { path: string; init: 
   const path = op.path
     .replace("{collection}", collection)
     .replace(/\/v1\/_admin\/keys\/\{id\}/, "/v1/_admin/keys/0123456789abcdef")
+    .replace(
+      "{saga}",
+      op.method.toUpperCase() === "POST" && op.path === "/v1/_sagas/{saga}"
+        ? "place-order"
+        : "01J0000000000000000000000A",
+    )
     .replace("{id}", uniqueId("auth"));
   const method = op.method.toUpperCase();
   if (method === "PUT" || method === "POST") {

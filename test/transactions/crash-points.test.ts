@@ -134,7 +134,7 @@ describe("two-phase commit crash points", () => {
   });
 
   it("a coordinator still preparing when a participant's lease ends records abort first, so it can never commit after", async () => {
-    const [a] = await accounts(10);
+    const [_a] = await accounts(10);
     const txId = uniqueId("tx");
     const name = `default/_tx/${txId}`;
     await runInDurableObject(coordinatorStub(name), (_instance, state) => {

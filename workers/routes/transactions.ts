@@ -1,28 +1,23 @@
 /** Atomic multi-document transactions: POST /v1/_transactions, run by one coordinator object each (2PC). */
 import { z } from "@hono/zod-openapi";
-import type { Remote } from "../../domain/commands";
 import { emptyToken, encodeToken, recordWrite } from "../../domain/consistency-token";
 import { sha256Hex } from "../../domain/digest";
-import { monotonicIds } from "../../domain/ids";
 import { canonicalJson, type JsonValue } from "../../domain/json";
 import { MAX_TRANSACTION_OPERATIONS, parseTransaction } from "../../domain/transaction";
-import type { TransactionOutcome, TransactionRpc } from "../../domain/transaction-outcome";
+import type { TransactionOutcome } from "../../domain/transaction-outcome";
 import { tokenFrom } from "../consistency";
-import { callDocument, DEFAULT_RETRY } from "../documents-client";
 import { readBodyText, requireMediaType } from "../http/body";
 import { badRequest, HttpProblem } from "../http/problem";
 import { jsonResponse } from "../http/render";
 import { idempotencyKeyFrom } from "../http/request";
 import { needs } from "../security/principal";
 import { checkCollection, tenantPrincipal } from "../security/tenancy";
+import { runTransaction } from "../transactions-client";
 import { headers, JSON_TYPE, problems } from "./openapi";
 import { type Route, route } from "./table";
 
 /** The largest transaction request: its operations' documents together (each still within MAX_DOCUMENT_BYTES). */
 export const MAX_TRANSACTION_BYTES = 4 * 1024 * 1024;
-const newTxId = monotonicIds();
-/** A transaction prepares up to 100 documents one after another: its coordinator may take seconds. */
-const COORDINATOR_POLICY = { ...DEFAULT_RETRY, attemptTimeoutMs: 30_000, deadlineMs: 35_000 };
 
 const Operation = z
   .object({
@@ -137,18 +132,13 @@ export const transactionRoutes: Route[] = [
       }
       for (const op of parsed.operations) checkCollection(principal, op.key.collection);
       const idempotencyKey = idempotencyKeyFrom(c.req.raw.headers);
-      const txId =
-        idempotencyKey === undefined
-          ? newTxId()
-          : `k${(await sha256Hex(`${principal.tenant}\n${idempotencyKey}`)).slice(0, 32)}`;
-      const coordinator = `${principal.tenant}/_tx/${txId}`;
       const fingerprint = await sha256Hex(canonicalJson(body));
-      const namespace = c.env.TRANSACTIONS;
-      const result = await callDocument(
-        (): Remote<TransactionRpc> =>
-          namespace.get(namespace.idFromName(coordinator)) as unknown as Remote<TransactionRpc>,
-        (stub) => stub.run({ txId, coordinator, fingerprint, operations: parsed.operations }),
-        { ...COORDINATOR_POLICY, idempotent: idempotencyKey !== undefined },
+      const result = await runTransaction(
+        c.env,
+        principal.tenant,
+        parsed.operations,
+        fingerprint,
+        idempotencyKey,
       );
       const token = tokenFrom(c.req.raw.headers) ?? emptyToken();
       if (result.kind === "fingerprint-mismatch") {

@@ -4,7 +4,7 @@ import type { AppEnv } from "../app";
 import { actorOf } from "./principal";
 
 export interface AuditEntry {
-  readonly action: "key.create" | "key.revoke" | "dead-letters.redrive";
+  readonly action: "key.create" | "key.revoke" | "dead-letters.redrive" | "saga.resume";
   /** The tenant acted on; null for an action over every tenant. */
   readonly tenant: string | null;
   readonly target?: string;
