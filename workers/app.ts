@@ -9,11 +9,13 @@ import { errorText, log } from "../platform/log";
 import { configOf } from "./config";
 import { HttpProblem, PROBLEM_JSON } from "./http/problem";
 import { cors } from "./middleware/cors";
+import { metrics } from "./middleware/metrics";
 import { requestLog } from "./middleware/request-log";
 import { securityHeaders } from "./middleware/security-headers";
 import { adminRoutes } from "./routes/admin";
 import { documentRoutes } from "./routes/documents";
 import { feedRoutes, type PollClock, realClock } from "./routes/feed";
+import { metricsRoutes } from "./routes/metrics";
 import { operationRoutes } from "./routes/operations";
 import { readRoutes } from "./routes/reads";
 import { sagaRoutes } from "./routes/sagas";
@@ -24,7 +26,7 @@ import type { Principal } from "./security/principal";
 
 export interface AppEnv {
   Bindings: Env;
-  Variables: { requestId: string; error?: string; principal?: Principal };
+  Variables: { requestId: string; error?: string; principal?: Principal; problem?: string };
 }
 
 export interface AppOptions {
@@ -43,12 +45,14 @@ export function createApp(options: AppOptions = {}): OpenAPIHono<AppEnv> {
   });
   app.use(requestId());
   app.use(requestLog());
+  app.use(metrics());
   // Security headers around CORS, so that preflights (which CORS answers itself) carry them too.
   app.use(securityHeaders());
   app.use(cors());
   // System paths before parameter paths: /v1/_changes must not be taken for a collection.
   registerRoutes(app, [
     ...systemRoutes(app),
+    ...metricsRoutes,
     ...feedRoutes(options.clock ?? realClock),
     ...adminRoutes,
     ...operationRoutes,
@@ -59,8 +63,10 @@ export function createApp(options: AppOptions = {}): OpenAPIHono<AppEnv> {
   ]);
 
   // Through the context, so that the headers middleware set (X-Request-Id) reach error responses too.
-  const problem = (c: Context<AppEnv>, p: HttpProblem) =>
-    c.body(JSON.stringify(p.toDocument()), p.status, { "Content-Type": PROBLEM_JSON, ...p.headers });
+  const problem = (c: Context<AppEnv>, p: HttpProblem) => {
+    c.set("problem", p.code);
+    return c.body(JSON.stringify(p.toDocument()), p.status, { "Content-Type": PROBLEM_JSON, ...p.headers });
+  };
   app.notFound((c) =>
     problem(
       c,

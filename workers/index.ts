@@ -8,6 +8,7 @@ import { storeDeadLetters } from "./projector/dead-letters";
 import { projectBatch } from "./projector/project-events";
 
 export { DocumentObject } from "../durable-objects/DocumentObject";
+export { MetricsObject } from "../durable-objects/MetricsObject";
 export { TransactionObject } from "../durable-objects/TransactionObject";
 export { SagaWorkflow } from "./sagas/workflow";
 

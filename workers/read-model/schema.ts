@@ -181,3 +181,37 @@ export const heldEvents = sqliteTable(
     index("held_by_tx").on(t.tenant, t.txId),
   ],
 );
+
+/**
+ * Per tenant and collection: live documents, the characters of their inline states, and events in the change
+ * feed. Kept exact by triggers on documents and changes (migrations/0005), so /metrics reads them in O(1).
+ */
+export const collectionStats = sqliteTable(
+  "collection_stats",
+  {
+    tenant: text("tenant").notNull(),
+    collection: text("collection").notNull(),
+    documents: integer("documents").notNull().default(0),
+    bytes: integer("bytes").notNull().default(0),
+    events: integer("events").notNull().default(0),
+  },
+  (t) => [primaryKey({ columns: [t.tenant, t.collection] })],
+);
+
+/**
+ * Document objects whose outbox holds events the change feed lacks, as each reported it (see the outbox): the
+ * outbox backlog metric sums them, and the pipeline's recovery wakes them once sends can succeed again.
+ */
+export const outboxBacklog = sqliteTable(
+  "outbox_backlog",
+  {
+    tenant: text("tenant").notNull(),
+    collection: text("collection").notNull(),
+    id: text("id").notNull(),
+    events: integer("events").notNull(),
+    /** When its next send is due, as far as it knew (epoch ms): a backed-off object waits until then. */
+    retryAt: integer("retry_at"),
+    reportedAt: integer("reported_at").notNull(),
+  },
+  (t) => [primaryKey({ columns: [t.tenant, t.collection, t.id] })],
+);

@@ -10,6 +10,7 @@ import { readBodyText, requireMediaType } from "../http/body";
 import { badRequest, HttpProblem } from "../http/problem";
 import { jsonResponse } from "../http/render";
 import { idempotencyKeyFrom } from "../http/request";
+import { registry } from "../metrics/registry";
 import { needs } from "../security/principal";
 import { checkCollection, tenantPrincipal } from "../security/tenancy";
 import { runTransaction } from "../transactions-client";
@@ -140,6 +141,8 @@ export const transactionRoutes: Route[] = [
         fingerprint,
         idempotencyKey,
       );
+      const outcome = result.kind === "aborted" ? result.code : result.kind;
+      registry.inc("tessera_transactions_total", { outcome, tenant: principal.tenant });
       const token = tokenFrom(c.req.raw.headers) ?? emptyToken();
       if (result.kind === "fingerprint-mismatch") {
         throw new HttpProblem(

@@ -98,6 +98,7 @@ export class SagaWorkflow extends WorkflowEntrypoint<Env, SagaParams> {
     }
     if (reason === null) {
       await step.do("record completed", () => record.transition("completed", statusOps("completed"), now()));
+      await this.count(step, tenant, "completed");
       return "completed";
     }
     await step.do("record compensating", () =>
@@ -114,7 +115,19 @@ export class SagaWorkflow extends WorkflowEntrypoint<Env, SagaParams> {
     }
     const final: SagaStatus = cancelled ? "cancelled" : "compensated";
     await step.do(`record ${final}`, () => record.transition(final, statusOps(final), now()));
+    await this.count(step, tenant, final);
     return final;
+  }
+
+  /** Counts the saga's outcome in the deployment's metrics (a step of its own: counted once, replays aside). */
+  private async count(step: WorkflowStep, tenant: string, outcome: SagaStatus, round = ""): Promise<void> {
+    await step.do(`count ${outcome}${round === "" ? "" : ` ${round}`}`, async () => {
+      const metrics = this.env.METRICS.get(this.env.METRICS.idFromName("global"));
+      await metrics.add([
+        { name: "tessera_sagas_total", labels: JSON.stringify({ outcome, tenant }), value: 1 },
+      ]);
+      return true;
+    });
   }
 
   /** One compensation, in rounds: a round that fails for good leaves the saga failed until an admin resumes it. */
@@ -150,6 +163,7 @@ export class SagaWorkflow extends WorkflowEntrypoint<Env, SagaParams> {
           now(),
         ),
       );
+      await this.count(step, tenant, "failed", `${i}-${round}`);
       await step.waitForEvent(`resume ${i} round ${round}`, { type: "resume", timeout: RESUME_WAIT });
       await step.do(`record resumed ${i} round ${round}`, () =>
         record.transition(`resumed-${i}-${round}`, statusOps("compensating"), now()),
