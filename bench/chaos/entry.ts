@@ -1,17 +1,29 @@
 /**
- * The chaos harness's Worker entry, never the production one: it wraps Tessera's Worker and document object with
- * fault injection. `npm run bundle` proves the production bundle holds none of it (scripts/assert-no-chaos.mjs).
- * Faults are set per run by CHAOS_* bindings: probabilities from 0 to 1.
+ * The chaos harness's Worker entry, never the production one: it wraps Tessera's Worker, document object and
+ * transaction coordinator with fault injection. `npm run bundle` proves the production bundle holds none of it
+ * (scripts/assert-no-chaos.mjs). Faults are set per run by CHAOS_* bindings: probabilities from 0 to 1.
  */
-import type { WriteResult } from "../../domain/commands";
+import type {
+  DocumentRpc,
+  FinishResult,
+  PrepareRequest,
+  PrepareResult,
+  Remote,
+  WriteResult,
+} from "../../domain/commands";
 import type { EventMessage } from "../../domain/event-message";
+import type { DocumentKey } from "../../domain/keys";
 import type { WriteRequest } from "../../domain/write-request";
+import { type Hold, Participant } from "../../durable-objects/participant";
 import { QUEUES } from "../../platform/queue";
-import worker, { DocumentObject as ProductionDocumentObject } from "../../workers/index";
+import worker, {
+  DocumentObject as ProductionDocumentObject,
+  TransactionObject as ProductionTransactionObject,
+} from "../../workers/index";
 import { seededRandom } from "./random";
 
-// Every other Durable Object class the config names, as production exports it (the local DocumentObject below
-// takes the place of production's: a module's own export wins over one `export *` brings in).
+// Every other Durable Object class the config names, as production exports it (the local classes below take the
+// place of production's: a module's own export wins over one `export *` brings in).
 export * from "../../workers/index";
 
 interface ChaosVars {
@@ -25,6 +37,24 @@ interface ChaosVars {
   CHAOS_PROJECTOR_FAIL?: string;
   /** A delivered event is sent to the queue again: a duplicate, arriving out of order. */
   CHAOS_DUPLICATE?: string;
+  /** A transaction's participant resets right after it prepared (held the document), before it answers. */
+  CHAOS_PREPARED_RESET?: string;
+  /** A participant resets when told to commit, before the commit applies. */
+  CHAOS_COMMIT_RESET?: string;
+  /** The coordinator resets once its commit decision is durable, before any participant is told. */
+  CHAOS_DECIDED_RESET?: string;
+  /** The coordinator resets mid-commit: one participant was told and answered, the others were not told. */
+  CHAOS_MID_COMMIT_RESET?: string;
+  /**
+   * Not a fault: the coordinator's recovery alarm (20 s after a transaction starts, in production) comes after at
+   * most this many milliseconds, so that what a reset leaves held is finished within a short run.
+   */
+  CHAOS_RECOVERY_MS?: string;
+  /**
+   * Not a fault: a participant's lease (30 s in production) lasts at most this many milliseconds, so that a
+   * document prepared by a coordinator that died before it knew (the process restart) is released within a run.
+   */
+  CHAOS_LEASE_MS?: string;
 }
 
 type ChaosEnv = Env & ChaosVars;
@@ -35,9 +65,18 @@ function chance(env: ChaosVars, name: keyof ChaosVars): boolean {
   return random() < Number(env[name] ?? "0");
 }
 
+/** CHAOS_LEASE_MS, once a document object has read it (0: the production lease). */
+let leaseCapMs = 0;
+const take = Participant.prototype.take;
+Participant.prototype.take = function (this: Participant, hold: Hold): void {
+  const expiresAt = leaseCapMs > 0 ? Math.min(hold.expiresAt, Date.now() + leaseCapMs) : hold.expiresAt;
+  take.call(this, { ...hold, expiresAt });
+};
+
 export class DocumentObject extends ProductionDocumentObject {
   constructor(ctx: DurableObjectState, env: ChaosEnv) {
     super(ctx, env);
+    leaseCapMs = Number(env.CHAOS_LEASE_MS ?? "0") || 0;
     const send = this.deps.publish;
     this.deps.publish = async (batch) => {
       if (chance(env, "CHAOS_SEND_FAIL")) throw new Error("chaos: queue send failed");
@@ -51,6 +90,98 @@ export class DocumentObject extends ProductionDocumentObject {
     const result = await super.write(request);
     if (chance(env, "CHAOS_ABORT_AFTER")) this.ctx.abort("chaos: reset after the commit, before the answer");
     return result;
+  }
+
+  override async prepare(request: PrepareRequest): Promise<PrepareResult> {
+    const result = await super.prepare(request);
+    if (result.kind === "prepared" && leaseCapMs > 0) {
+      // The object asks for its alarm at the production lease's end: bring it forward to the shortened one.
+      const due = Date.now() + leaseCapMs;
+      const alarm = await this.ctx.storage.getAlarm();
+      if (alarm === null || alarm > due) await this.ctx.storage.setAlarm(due);
+    }
+    if (result.kind === "prepared" && chance(this.env as ChaosEnv, "CHAOS_PREPARED_RESET")) {
+      this.ctx.abort("chaos: participant reset after it prepared, before it answered");
+    }
+    return result;
+  }
+
+  override commitPrepared(key: DocumentKey, txId: string, size: number): FinishResult {
+    if (this.participantHolds(txId) && chance(this.env as ChaosEnv, "CHAOS_COMMIT_RESET")) {
+      this.ctx.abort("chaos: participant reset before the commit applied");
+    }
+    return super.commitPrepared(key, txId, size);
+  }
+
+  /** Whether `txId` holds this document: a reset before its commit leaves something to finish. */
+  private participantHolds(txId: string): boolean {
+    const sql = this.ctx.storage.sql;
+    if (sql.exec("SELECT 1 FROM sqlite_master WHERE name = 'tx_lock'").toArray().length === 0) return false;
+    return sql.exec("SELECT 1 FROM tx_lock WHERE tx_id = ?", txId).toArray().length > 0;
+  }
+}
+
+/**
+ * The coordinator's view of the document objects, through which a mid-commit reset is injected: the first commit
+ * of a run goes through, the coordinator resets when it answers, and the commits sent alongside it never leave.
+ */
+function documentsWithMidCommitReset(ctx: DurableObjectState, env: ChaosEnv): ChaosEnv {
+  const documents = env.DOCUMENTS;
+  let cut = false;
+  const stubOf = (id: DurableObjectId): Remote<DocumentRpc> => {
+    const stub = documents.get(id) as unknown as Remote<DocumentRpc>;
+    return {
+      prepare: (request) => stub.prepare(request),
+      abortPrepared: (key, txId) => stub.abortPrepared(key, txId),
+      commitPrepared: async (key, txId, size) => {
+        if (cut) return new Promise<never>(() => {});
+        if (!chance(env, "CHAOS_MID_COMMIT_RESET")) return stub.commitPrepared(key, txId, size);
+        cut = true;
+        try {
+          await stub.commitPrepared(key, txId, size);
+        } finally {
+          ctx.abort("chaos: coordinator reset mid-commit, after one participant was told");
+        }
+        return new Promise<never>(() => {});
+      },
+    } as Remote<DocumentRpc>;
+  };
+  const namespace = new Proxy(documents, {
+    get: (target, name) => {
+      if (name === "get") return stubOf;
+      const value: unknown = Reflect.get(target, name);
+      return typeof value === "function" ? value.bind(target) : value;
+    },
+  });
+  return new Proxy(env, {
+    get: (target, name) => (name === "DOCUMENTS" ? namespace : Reflect.get(target, name)),
+  });
+}
+
+/** Recovery alarms (those due within RECOVERY_WINDOW_MS) brought forward to CHAOS_RECOVERY_MS at most. */
+const RECOVERY_WINDOW_MS = 60_000;
+function compressRecovery(ctx: DurableObjectState, env: ChaosEnv): void {
+  const cap = Number(env.CHAOS_RECOVERY_MS ?? "0");
+  if (!(cap > 0)) return;
+  const storage = ctx.storage;
+  const setAlarm = storage.setAlarm.bind(storage);
+  storage.setAlarm = (when, options) => {
+    const at = typeof when === "number" ? when : when.getTime();
+    const now = Date.now();
+    return setAlarm(at - now <= RECOVERY_WINDOW_MS ? Math.min(at, now + cap) : at, options);
+  };
+}
+
+export class TransactionObject extends ProductionTransactionObject {
+  constructor(ctx: DurableObjectState, env: ChaosEnv) {
+    compressRecovery(ctx, env);
+    super(ctx, documentsWithMidCommitReset(ctx, env));
+  }
+
+  protected override decided(): void {
+    if (chance(this.env as ChaosEnv, "CHAOS_DECIDED_RESET")) {
+      this.ctx.abort("chaos: coordinator reset after the commit decision, before any participant was told");
+    }
   }
 }
 
