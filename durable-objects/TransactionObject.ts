@@ -27,7 +27,7 @@ const PREPARE_TIMEOUT_MS = 5_000;
 const COMMIT_WAIT_MS = 3_000;
 const FINISH_TIMEOUT_MS = 2_000;
 /** When the alarm checks on a transaction still running: it finishes or aborts what a crash left behind. */
-const RECOVERY_MS = 20_000;
+const RECOVERY_MS = 5_000;
 const RETRY_MS = 2_000;
 
 type State = "preparing" | "committing" | "aborting" | "committed" | "aborted";
@@ -185,6 +185,8 @@ export class TransactionObject extends DurableObject<Env> implements Transaction
     if (tx === undefined) throw new Error("a transaction ran without its record");
     for (const part of this.parts()) {
       if (this.row()?.state !== "preparing") break; // a participant's lease ran out and abort was decided
+      // Marked before it is sent: if this run dies while the prepare is on its way, recovery still aborts there.
+      this.markSent(part);
       let result: PrepareResult;
       try {
         result = await withTimeout(
@@ -200,7 +202,6 @@ export class TransactionObject extends DurableObject<Env> implements Transaction
         );
       } catch (error) {
         log.warn("transaction prepare failed", { txId: tx.id, error: errorText(error) });
-        this.markSent(part);
         return this.abort(
           abortedOutcome(
             "transaction-unavailable",
@@ -209,7 +210,6 @@ export class TransactionObject extends DurableObject<Env> implements Transaction
           ),
         );
       }
-      this.markSent(part);
       if (result.kind === "prepared") {
         this.ctx.storage.sql.exec(
           "UPDATE parts SET prepared = 2, version = ? WHERE position = ?",

@@ -48,10 +48,14 @@ export const DEFAULT_RETRY: Omit<RetryPolicy, "idempotent"> = {
 interface RuntimeErrorFlags {
   retryable?: boolean;
   overloaded?: boolean;
+  /** The object was reset (a deploy, a crash, ctx.abort) while the call ran: it may or may not have applied. */
+  durableObjectReset?: boolean;
 }
 
-function flags(error: unknown): RuntimeErrorFlags {
-  return typeof error === "object" && error !== null ? (error as RuntimeErrorFlags) : {};
+function flags(error: unknown): { retryable?: boolean; overloaded?: boolean } {
+  if (typeof error !== "object" || error === null) return {};
+  const f = error as RuntimeErrorFlags;
+  return { retryable: f.retryable === true || f.durableObjectReset === true, overloaded: f.overloaded === true };
 }
 
 export function documentStub(

@@ -108,4 +108,19 @@ describe("a transaction in the read model", () => {
       expect(visible).toBe(i === ids.length - 1 ? ids.length : 0);
     }
   });
+
+  it("releases a transaction made whole by held events it only finds while releasing another", async () => {
+    const [a, b, c] = [uniqueId("a"), uniqueId("b"), uniqueId("c")];
+    const k = { txId: uniqueId("k"), txSize: 2 };
+    const x = { txId: uniqueId("x"), txSize: 2 };
+    // b@2 and c@1 are transaction K; b@2 builds on b@1, which is transaction X with a@1.
+    await deliver(QUEUES.events, [event(b, 2, 2, { ...k, txBefore: 1 })]);
+    await deliver(QUEUES.events, [event(c, 1, 3, k)]);
+    await deliver(QUEUES.events, [event(b, 1, 1, x)]);
+    expect(await rows([a, b, c])).toEqual({});
+    // X's last write releases X, and with it K (whose parts were all held already).
+    await deliver(QUEUES.events, [event(a, 1, 1, x)]);
+    expect(await rows([a, b, c])).toEqual({ [a]: 1, [b]: 2, [c]: 1 });
+    expect(await held()).toBe(0);
+  });
 });

@@ -71,6 +71,18 @@ describe("callDocument", () => {
     expect(h.sleeps).toEqual([DEFAULT_RETRY.baseDelayMs, DEFAULT_RETRY.baseDelayMs * 2]);
   });
 
+  it("treats an object reset mid-call (durableObjectReset) as retryable: retried when safe, 503 outcome-unknown when not", async () => {
+    const reset = () =>
+      Object.assign(new Error("Durable Object reset because its code was updated."), {
+        durableObjectReset: true,
+      });
+    const safe = harness([reset()], true);
+    expect(await safe.run()).toBe("ok");
+    expect(safe.counts().calls).toBe(2);
+    const unsafe = harness([reset()], false);
+    expect(await problemFrom(unsafe.run())).toMatchObject({ status: 503, code: "outcome-unknown" });
+  });
+
   it("jitters the delay below the exponential cap", async () => {
     const h = harness([runtimeError({ retryable: true })], true, { random: () => 0.25 });
     await h.run();

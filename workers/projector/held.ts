@@ -102,7 +102,7 @@ export async function settle(
 
   const has = (key: string) => feed.has(key) || applied.has(key) || released.has(key);
   // At most a few rounds: each loads the held events a release may have freed, on documents not seen yet.
-  for (let round = 0; round < 8; round++) {
+  for (let round = 0; round < 16; round++) {
     const txs: Array<[string, string]> = [];
     const docs: Array<[string, string, string]> = [];
     for (const e of candidates.values()) {
@@ -115,10 +115,12 @@ export async function settle(
         docs.push([e.tenant, e.collection, e.id]);
       }
     }
+    const known = candidates.size;
     for (const e of await loadHeld(db, txs, docs)) {
       stored.add(keyOf(e));
       if (!candidates.has(keyOf(e))) candidates.set(keyOf(e), e);
     }
+    const grew = candidates.size > known;
     const questions = new Set<string>();
     for (const e of candidates.values()) {
       questions.add(keyOf(e));
@@ -158,7 +160,9 @@ export async function settle(
         }
       }
     }
-    if (released.size === before) break;
+    // Done when a round neither released anything nor brought in held events whose transactions and documents
+    // are still to be loaded: a loaded event may complete a transaction only the next round can see.
+    if (released.size === before && !grew) break;
   }
 
   // A transaction of which some write is already in the feed was applied whole before: the rest are duplicates.
