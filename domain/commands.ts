@@ -101,6 +101,8 @@ export interface DocumentRpc {
   commitPrepared(key: DocumentKey, txId: string, size: number): FinishResult;
   /** Releases the document held by `txId` without writing (idempotent). */
   abortPrepared(key: DocumentKey, txId: string): FinishResult;
+  /** Whether a write with this Idempotency-Key committed here (nothing is written to find out). */
+  applied(key: DocumentKey, idempotencyKey: string): "committed" | "refused" | "unknown";
 }
 
 export type Remote<T> = {

@@ -45,6 +45,15 @@ export class IdempotencyStore {
     return { kind: "replay", outcome: JSON.parse(prior.outcome) as StoredOutcome };
   }
 
+  /** The outcome stored for a key, whatever request it came with (null: none, or expired). */
+  outcomeOf(key: string, now: number): StoredOutcome | null {
+    if (!this.hasKeys) return null;
+    const row = this.sql
+      .exec<{ outcome: string }>("SELECT outcome FROM idempotency WHERE key = ? AND expires_at > ?", key, now)
+      .toArray()[0];
+    return row === undefined ? null : (JSON.parse(row.outcome) as StoredOutcome);
+  }
+
   record(claim: Claim, outcome: WriteOutcome, now: number): void {
     const stored: StoredOutcome =
       outcome.kind === "committed"

@@ -33,7 +33,7 @@ export async function paymentsService(request: Request): Promise<Response> {
   // A charge that takes a while: a saga can be cancelled, or its runtime reset, while it runs.
   if (url.pathname === "/slow") await new Promise((resolve) => setTimeout(resolve, 1_500));
   const kind =
-    url.pathname === "/charges" || url.pathname === "/slow"
+    url.pathname === "/charges" || url.pathname === "/slow" || url.pathname === "/flaky"
       ? "charge"
       : url.pathname === "/refunds"
         ? "refund"
@@ -42,6 +42,7 @@ export async function paymentsService(request: Request): Promise<Response> {
   const key = request.headers.get("idempotency-key");
   if (key === null) return json(400, { error: "an Idempotency-Key is required" });
   const seen = answers.get(key);
+  if (seen !== undefined && url.pathname === "/flaky") return json(503, { error: "flaky after the charge" });
   if (seen !== undefined)
     return new Response(seen.body, { status: seen.status, headers: { "idempotent-replayed": "true" } });
   const body = (await request.json()) as { reference: string; amount: number };
@@ -53,6 +54,8 @@ export async function paymentsService(request: Request): Promise<Response> {
   else ledger.push({ kind, reference: body.reference, amount: body.amount });
   // A refusal a caller might retry is not remembered; a decision is.
   if (status < 500) answers.set(key, { status, body: JSON.stringify(answer) });
+  // /flaky takes the charge and then never answers well: every retry gets 503 (the first answer is kept).
+  if (url.pathname === "/flaky") return json(503, { error: "flaky after the charge" });
   if (kind === "charge" && status === 201 && crashAfterCharge > 0) {
     crashAfterCharge -= 1;
     return json(503, { error: "crashed after the charge" });

@@ -7,6 +7,28 @@ import type { TransactionResult, TransactionRpc } from "../domain/transaction-ou
 import { callDocument, DEFAULT_RETRY } from "./documents-client";
 
 const newTxId = monotonicIds();
+
+/** The transaction id an Idempotency-Key names in a tenant: the same key always reaches the same coordinator. */
+async function txIdFor(tenant: string, idempotencyKey: string): Promise<string> {
+  return `k${(await sha256Hex(`${tenant}\n${idempotencyKey}`)).slice(0, 32)}`;
+}
+
+/**
+ * How the transaction an Idempotency-Key names ended: commit, or abort (also when it never ran, or never decided:
+ * asking makes its coordinator decide abort, so the answer holds).
+ */
+export async function transactionOutcome(
+  env: Env,
+  tenant: string,
+  idempotencyKey: string,
+): Promise<"commit" | "abort"> {
+  const txId = await txIdFor(tenant, idempotencyKey);
+  const namespace = env.TRANSACTIONS;
+  const stub = namespace.get(
+    namespace.idFromName(`${tenant}/_tx/${txId}`),
+  ) as unknown as Remote<TransactionRpc>;
+  return (await stub.outcome(txId)).kind;
+}
 /** A transaction prepares up to 100 documents one after another: its coordinator may take seconds. */
 const COORDINATOR_POLICY = { ...DEFAULT_RETRY, attemptTimeoutMs: 30_000, deadlineMs: 35_000 };
 

@@ -288,6 +288,27 @@ describe("a saga under interruptions", () => {
     expect(await ledgerOf(ref)).toEqual(["charge"]);
   });
 
+  it("undoes a step it gave up on when its effect happened all the same, and only then", async () => {
+    const ref = uniqueId("doubt");
+    const note = uniqueId("n");
+    const started = await post("/v1/_sagas", {
+      steps: [
+        {
+          name: "note",
+          action: { op: "put", collection: "notes", id: note, data: { n: 1 } },
+          compensation: { op: "delete", collection: "notes", id: note },
+        },
+        { ...charge(ref, "/flaky"), attempts: 2 },
+      ],
+    });
+    const { id } = started.body as { id: string };
+    const view = await finished(id, "compensated");
+    expect(view.steps[1]?.action, JSON.stringify(view)).toMatchObject({ status: "failed", attempts: 2 });
+    // The charge was taken though no answer said so: it is refunded, and the note undone.
+    expect(await ledgerOf(ref), JSON.stringify(view)).toEqual(["charge", "refund"]);
+    expect((await get(`/v1/notes/${note}`)).status).toBe(404);
+  });
+
   it("resumes after every object of the runtime is reset mid-saga, and applies each effect once", async () => {
     const ref = uniqueId("reset");
     const [a, b] = [uniqueId("n"), uniqueId("n")];

@@ -14,6 +14,7 @@ import {
   type SagaRecord,
   type SagaStep,
 } from "../../domain/saga";
+import { errorText, log } from "../../platform/log";
 import type { AppEnv } from "../app";
 import { readBodyText, requireMediaType } from "../http/body";
 import { badRequest, HttpProblem, notFound } from "../http/problem";
@@ -129,17 +130,52 @@ async function start(c: Context<AppEnv>, name: string, body: unknown, steps: Sag
     });
   }
   const params: SagaParams = { sagaId, tenant: principal.tenant, name, steps };
-  await orUnavailable("saga start", async () => {
-    try {
-      await c.env.SAGAS.create({ id: instanceId(principal.tenant, sagaId), params });
-    } catch (error) {
-      // Created already (a retry after a failure between the record and the workflow): it runs.
-      await c.env.SAGAS.get(instanceId(principal.tenant, sagaId)).catch(() => {
-        throw error;
-      });
+  if (!(await startWorkflow(c.env, instanceId(principal.tenant, sagaId), params))) {
+    // Nothing ran: without an Idempotency-Key no retry can reach this saga, so it ends here, visibly.
+    if (idempotencyKey === undefined) {
+      await store
+        .transition(
+          "not-started",
+          [
+            { op: "replace", path: "/status", value: "cancelled" },
+            { op: "replace", path: "/reason", value: "the saga could not start; nothing ran" },
+          ],
+          new Date().toISOString(),
+        )
+        .catch(() => {});
     }
-  });
+    throw sagaUnavailable(idempotencyKey !== undefined);
+  }
   return jsonResponse({ id: sagaId, status: "running" }, 202, location);
+}
+
+/** Creates the saga's workflow instance, or finds it created; false when Workflows did not take it. */
+async function startWorkflow(env: Env, id: string, params: SagaParams): Promise<boolean> {
+  try {
+    await env.SAGAS.create({ id, params });
+    return true;
+  } catch (error) {
+    try {
+      await env.SAGAS.get(id);
+      return true;
+    } catch {
+      log.warn("saga workflow not started", { error: errorText(error) });
+      return false;
+    }
+  }
+}
+
+function sagaUnavailable(retryable: boolean): HttpProblem {
+  return new HttpProblem(
+    503,
+    "saga-unavailable",
+    "Service Unavailable",
+    retryable
+      ? "the saga could not start yet; retry with the same Idempotency-Key"
+      : "the saga could not start, and nothing ran; send it again (an Idempotency-Key makes retries safe)",
+    {},
+    { "Retry-After": "1" },
+  );
 }
 
 function sagaView(id: string, record: SagaRecord) {
@@ -324,7 +360,7 @@ export const sagaRoutes: Route[] = [
       const { id, record, store } = await existing(c);
       if (record.status !== "running") {
         throw new HttpProblem(409, "saga-not-running", "Conflict", `the saga is ${record.status}`, {
-          status: record.status,
+          sagaStatus: record.status,
         });
       }
       const cancelled = await store.requestCancel();
@@ -350,7 +386,7 @@ export const sagaRoutes: Route[] = [
       const { id, record } = await existing(c);
       if (record.status !== "failed") {
         throw new HttpProblem(409, "saga-not-failed", "Conflict", `the saga is ${record.status}`, {
-          status: record.status,
+          sagaStatus: record.status,
         });
       }
       const tenant = tenantPrincipal(c).tenant;

@@ -5,6 +5,7 @@ import { sha256Hex } from "../../domain/digest";
 import { canonicalJson, type JsonValue } from "../../domain/json";
 import { MAX_TRANSACTION_OPERATIONS, parseTransaction } from "../../domain/transaction";
 import type { TransactionOutcome } from "../../domain/transaction-outcome";
+import { admit } from "../admission";
 import { tokenFrom } from "../consistency";
 import { readBodyText, requireMediaType } from "../http/body";
 import { badRequest, HttpProblem } from "../http/problem";
@@ -72,7 +73,8 @@ function problemFor(
   const unavailable = code === "transaction-unavailable" || code === "transaction-interrupted";
   const retry: Record<string, string> =
     unavailable || code === "transaction-conflict" ? { "Retry-After": "1" } : {};
-  const extensions = { ...fields, ...(outcome.index === undefined ? {} : { operation: outcome.index }) };
+  const { index, replayed: _replayed, ...rest } = fields as typeof fields & { replayed?: boolean };
+  const extensions = { ...rest, ...(index === undefined ? {} : { operation: index }) };
   return unavailable
     ? new HttpProblem(503, code, "Service Unavailable", detail, extensions, { ...extra, ...retry })
     : new HttpProblem(409, code, "Conflict", detail, extensions, { ...extra, ...retry });
@@ -132,6 +134,10 @@ export const transactionRoutes: Route[] = [
         );
       }
       for (const op of parsed.operations) checkCollection(principal, op.key.collection);
+      const lag = admit(
+        c,
+        parsed.operations.filter((op) => op.body !== null).map((op) => op.key.collection),
+      );
       const idempotencyKey = idempotencyKeyFrom(c.req.raw.headers);
       const fingerprint = await sha256Hex(canonicalJson(body));
       const result = await runTransaction(
@@ -152,7 +158,9 @@ export const transactionRoutes: Route[] = [
           "this Idempotency-Key was already used for a different transaction",
         );
       }
-      const replayed: Record<string, string> = result.replayed ? { "Idempotent-Replayed": "true" } : {};
+      const replayed: Record<string, string> = result.replayed
+        ? { "Idempotent-Replayed": "true", ...lag }
+        : lag;
       if (result.kind === "aborted") {
         throw problemFor(result, { "Consistency-Token": encodeToken(token), ...replayed });
       }

@@ -14,7 +14,7 @@ import type { TransactionOperation } from "../../domain/transaction";
 import { errorText } from "../../platform/log";
 import { withTimeout } from "../../platform/timeout";
 import { callDocument, DEFAULT_RETRY, documentStub } from "../documents-client";
-import { runTransaction } from "../transactions-client";
+import { runTransaction, transactionOutcome } from "../transactions-client";
 
 export type Performed =
   | { readonly ok: true; readonly detail: string }
@@ -29,7 +29,8 @@ const permanent = (error: string): Performed => ({ ok: false, permanent: true, e
 
 /**
  * Performs `op` in `tenant`. `keys` are the Idempotency-Keys to use, oldest first: a compensation retried in a
- * later round tries earlier rounds' keys first, so that whatever an earlier round applied is replayed, not redone.
+ * later round tries earlier rounds' keys first, so that whatever an earlier round applied is replayed, not redone
+ * (an HTTP service that honours the key answers a repeated key with its first answer).
  */
 export async function perform(
   env: Env,
@@ -139,4 +140,36 @@ async function http(
   if (expected) return { ok: true, detail: `${op.method} ${op.url} answered ${response.status}` };
   if (response.status >= 500 || response.status === 408 || response.status === 429) return transient(what);
   return permanent(what);
+}
+
+/**
+ * Whether `op` took effect under one of `keys`, found out without applying anything: for a step whose every
+ * attempt failed for a passing reason, so its outcome is in doubt. A document says whether a write with the key
+ * committed; a transaction's coordinator says commit or abort (deciding abort if it never decided); an HTTP call
+ * cannot be asked, so it counts as done, and its compensation must be harmless when it did not happen.
+ */
+export async function tookEffect(
+  env: Env,
+  tenant: string,
+  op: SagaOperation,
+  keys: readonly string[],
+): Promise<boolean> {
+  if (op.kind === "http") return true;
+  for (const key of keys) {
+    if (op.kind === "document") {
+      if (op.operation.body === null) return false;
+      const k = op.operation.key;
+      const applied = await callDocument(
+        () => documentStub(env.DOCUMENTS, k),
+        (s) => s.applied(k, key),
+        { ...DEFAULT_RETRY, idempotent: true },
+      );
+      if (applied === "committed") return true;
+    } else {
+      for (let n = 0; n < TRANSACTION_TRIES; n++) {
+        if ((await transactionOutcome(env, tenant, `${key}-t${n}`)) === "commit") return true;
+      }
+    }
+  }
+  return false;
 }

@@ -16,7 +16,7 @@ import {
   type SagaStep,
 } from "../../domain/saga";
 import { errorText } from "../../platform/log";
-import { perform } from "./perform";
+import { perform, tookEffect } from "./perform";
 import { type PatchOp, recordKey, SagaRecordStore } from "./record";
 
 export interface SagaParams {
@@ -26,8 +26,11 @@ export interface SagaParams {
   readonly steps: SagaStep[];
 }
 
-/** A step's outcome as the workflow records it (a failure for good is a value, not a thrown error). */
-type Outcome = { ok: true; detail: string } | { ok: false; error: string };
+/**
+ * A step's outcome as the workflow records it (a failure for good is a value, not a thrown error); `inDoubt`
+ * when every attempt failed for a passing reason, so the effect may have happened all the same.
+ */
+type Outcome = { ok: true; detail: string } | { ok: false; error: string; inDoubt?: boolean };
 
 const STEP_TIMEOUT = "2 minutes";
 const RESUME_WAIT = "365 days";
@@ -87,6 +90,12 @@ export class SagaWorkflow extends WorkflowEntrypoint<Env, SagaParams> {
         continue;
       }
       reason = `${s.name}: ${outcome.error}`;
+      // Given up on, its effect may have happened all the same (answers lost): if it did, it is undone too.
+      if (outcome.inDoubt === true) {
+        const key = phaseKey(sagaId, i, "action");
+        if (await step.do(`settle action ${i}`, () => tookEffect(this.env, tenant, s.action, [key])))
+          done.push(i);
+      }
       await step.do(`record action ${i} failed`, () =>
         record.transition(
           `a${i}-failed`,
@@ -193,6 +202,7 @@ export class SagaWorkflow extends WorkflowEntrypoint<Env, SagaParams> {
     } catch (error) {
       return {
         ok: false,
+        inDoubt: true,
         error: `gave up after ${attempts} attempts: ${errorText(error).replace(/^Error: /, "")}`,
       };
     }

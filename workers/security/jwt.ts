@@ -13,6 +13,7 @@ import {
 } from "jose";
 import { checkName } from "../../domain/keys";
 import { SCOPES, type Scope, type TenantPrincipal } from "./principal";
+import { isTierName, TIER_NAMES } from "./rate-limits";
 
 export const JWT_ALGORITHMS = ["RS256", "ES256", "EdDSA"];
 export const CLOCK_SKEW_SECONDS = 30;
@@ -40,6 +41,13 @@ export interface JwtVars {
   readonly JWT_RATE_LIMIT?: string;
 }
 
+/** A misspelt tier would leave JWT users unlimited: refuse it, as every other configuration mistake is refused. */
+function tier(name: string): string {
+  if (!isTierName(name))
+    throw new Error(`JWT_RATE_LIMIT must be one of ${TIER_NAMES.join(", ")}, got "${name}"`);
+  return name;
+}
+
 const nonEmpty = (value: string | undefined) =>
   value === undefined || value.trim() === "" ? undefined : value;
 
@@ -65,7 +73,7 @@ export function readJwtConfig(vars: JwtVars): JwtConfig | null {
     tenantClaim: nonEmpty(vars.JWT_TENANT_CLAIM) ?? "tenant",
     scopesClaim: nonEmpty(vars.JWT_SCOPES_CLAIM) ?? "scope",
     collectionsClaim: nonEmpty(vars.JWT_COLLECTIONS_CLAIM),
-    rateLimit: nonEmpty(vars.JWT_RATE_LIMIT) ?? "default",
+    rateLimit: tier(nonEmpty(vars.JWT_RATE_LIMIT) ?? "default"),
   };
 }
 
