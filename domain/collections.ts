@@ -16,6 +16,11 @@ export interface CollectionConfig {
   /** Validation applied to every write's resulting document; a failure is 422 pointing at the field. */
   readonly schema?: z.ZodType;
   readonly defaults?: { readonly limit?: number; readonly order?: string };
+  /**
+   * Whether writes are refused (503 projection-behind, Retry-After) while the read side is further behind than
+   * MAX_PROJECTION_LAG_MS: for collections whose readers must not fall far behind their writers.
+   */
+  readonly shedWhenBehind?: boolean;
 }
 
 export const INDEX_SLOT_COUNT = 4;
@@ -81,6 +86,8 @@ export const COLLECTIONS: Readonly<Record<string, CollectionConfig>> = defineCol
     }),
     defaults: { limit: 50 },
   },
+  /** Alerts are read from the read model right after they are written: their writes wait while it is far behind. */
+  alerts: { shedWhenBehind: true },
 });
 
 /**

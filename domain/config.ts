@@ -5,6 +5,8 @@ export interface Config {
   readonly idempotencyTtlMs: number;
   /** The least severe log entry written: request lines are `info`, faults `warn` and `error`. */
   readonly logLevel: LogLevel;
+  /** Above this projection lag (ms), writes to collections that opt in are refused with 503 projection-behind. */
+  readonly maxProjectionLagMs: number;
 }
 
 export const LOG_LEVELS = ["debug", "info", "warn", "error", "off"] as const;
@@ -14,6 +16,7 @@ export interface ConfigVars {
   readonly MAX_DOCUMENT_BYTES?: string;
   readonly IDEMPOTENCY_TTL_SECONDS?: string;
   readonly LOG_LEVEL?: string;
+  readonly MAX_PROJECTION_LAG_MS?: string;
 }
 
 export const DEFAULT_MAX_DOCUMENT_BYTES = 1024 * 1024;
@@ -54,5 +57,6 @@ export function readConfig(vars: ConfigVars): Config {
       positiveInt("IDEMPOTENCY_TTL_SECONDS", vars.IDEMPOTENCY_TTL_SECONDS, DEFAULT_IDEMPOTENCY_TTL_SECONDS) *
       1000,
     logLevel: logLevel(vars.LOG_LEVEL),
+    maxProjectionLagMs: positiveInt("MAX_PROJECTION_LAG_MS", vars.MAX_PROJECTION_LAG_MS, 30_000),
   };
 }

@@ -106,3 +106,19 @@ export function planBatches<T>(items: ReadonlyArray<{ item: T; bytes: number }>)
   if (current.length > 0) batches.push(current);
   return batches;
 }
+
+/**
+ * A pipeline probe: sent through the events queue by the pipeline monitor and recorded by the projector on
+ * arrival, so that the time it took measures how far behind the read side is, with or without writes.
+ */
+export interface ProbeMessage {
+  readonly probe: string;
+  /** Epoch ms. */
+  readonly sentAt: number;
+}
+
+export function isProbeMessage(value: unknown): value is ProbeMessage {
+  if (typeof value !== "object" || value === null) return false;
+  const m = value as Record<string, unknown>;
+  return typeof m.probe === "string" && m.probe.length <= 64 && Number.isFinite(m.sentAt);
+}

@@ -96,6 +96,7 @@ export class DocumentObject extends DurableObject<Env> implements DocumentRpc {
     }),
     changeFeed: () => this.deps.changeFeed,
     clock: () => this.deps.clock(),
+    report: () => this.deps.reportBacklog,
   });
   private readonly writes = new GroupCommit<PendingWrite, WriteResult>((w) => this.commit(w));
   private readonly participant = new Participant(() => this.ctx.storage.sql);
@@ -218,6 +219,50 @@ export class DocumentObject extends DurableObject<Env> implements DocumentRpc {
   }
 
   /** Sends and confirms the outbox's events, and forgets expired idempotency keys; see Outbox.alarm. */
+  /**
+   * Whether a write sent with `idempotencyKey` committed here, without writing anything: how a saga settles a step
+   * whose answers were all lost. `unknown`: no record (it never arrived, or its record expired).
+   */
+  applied(key: DocumentKey, idempotencyKey: string): "committed" | "refused" | "unknown" {
+    this.bind(key);
+    if (this.schema === 0) return "unknown";
+    const outcome = this.idempotency.outcomeOf(idempotencyKey, this.deps.clock());
+    return outcome === null ? "unknown" : outcome.kind === "committed" ? "committed" : "refused";
+  }
+
+  /** The audit's question: the newest version and when it committed (null before the first write). */
+  head(key: DocumentKey): { version: number; committedAt: number } | null {
+    this.bind(key);
+    const state = this.state;
+    return state === null ? null : { version: state.version, committedAt: state.updatedAt };
+  }
+
+  /** The audit's repair: sends these versions' events again, whatever the outbox believes the feed holds. */
+  async resend(key: DocumentKey, from: number, to: number): Promise<number> {
+    this.bind(key);
+    if (this.schema === 0 || from > to) return 0;
+    return this.outbox.resend(key, from, to);
+  }
+
+  /** The pipeline monitor's wake-up for a backed-off outbox: send and confirm now (see Outbox.nudge). */
+  async nudge(key: DocumentKey): Promise<void> {
+    this.bind(key);
+    if (this.schema === 0) return;
+    const now = this.deps.clock();
+    await this.outbox.nudge(key, now, now - this.lastCommitAt >= CONFIRM_POLL_MS, this.nextDuty(now));
+  }
+
+  /** When the object's other duties need the alarm (idempotency and transaction records expiring). */
+  private nextDuty(now: number): number | null {
+    const next = [
+      this.idempotency.expire(now),
+      this.participant.expire(now),
+      this.participant.current?.expiresAt ?? null,
+    ];
+    const due = next.filter((t): t is number => t !== null);
+    return due.length === 0 ? null : Math.min(...due);
+  }
+
   override async alarm(): Promise<void> {
     if (this.schema === 0 || this.key === null) return;
     const key = this.key;
@@ -322,7 +367,7 @@ export class DocumentObject extends DurableObject<Env> implements DocumentRpc {
     });
     if (decision !== null && committed !== null) {
       const { event, alarm } = committed as { event: EventRow; alarm: number | null };
-      this.applied(key, decision, event, alarm, now);
+      this.afterTransactionWrite(key, decision, event, alarm, now);
     }
     this.participant.wake();
     return { kind: "committed", version: decision?.state.version ?? null };
@@ -392,7 +437,7 @@ export class DocumentObject extends DurableObject<Env> implements DocumentRpc {
   }
 
   /** After a transaction's write committed: the same bookkeeping as a single write's (see commit). */
-  private applied(
+  private afterTransactionWrite(
     key: DocumentKey,
     decision: Commit,
     event: EventRow,

@@ -3,9 +3,10 @@
  * any of it on a live instance (`instance.deps.publish = ...`): the clock, the queue, R2 and the change feed.
  */
 import type { Clock } from "../domain/ids";
+import type { DocumentKey } from "../domain/keys";
 import { publish } from "../platform/queue";
 import { d1ChangeFeed } from "./change-feed";
-import type { ChangeFeed, Publisher, StateStore } from "./outbox/outbox";
+import type { Backlog, ChangeFeed, Publisher, StateStore } from "./outbox/outbox";
 
 export interface DocumentDeps {
   /** The time every commit and expiry is measured by. */
@@ -18,6 +19,8 @@ export interface DocumentDeps {
   changeFeed: ChangeFeed;
   /** How long a queue send or R2 upload may take before the outbox counts it as failed. */
   sendTimeoutMs: number;
+  /** Where a stuck outbox backlog is reported (D1's outbox_backlog), for /metrics and recovery. */
+  reportBacklog: (key: DocumentKey, backlog: Backlog) => Promise<void>;
 }
 
 export function productionDeps(env: Env): DocumentDeps {
@@ -29,5 +32,21 @@ export function productionDeps(env: Env): DocumentDeps {
     },
     changeFeed: d1ChangeFeed(env.DB),
     sendTimeoutMs: 10_000,
+    reportBacklog: async (key, backlog) => {
+      const where = [key.tenant, key.collection, key.id] as const;
+      if (backlog === null) {
+        await env.DB.prepare("DELETE FROM outbox_backlog WHERE tenant = ? AND collection = ? AND id = ?")
+          .bind(...where)
+          .run();
+        return;
+      }
+      await env.DB.prepare(
+        `INSERT INTO outbox_backlog (tenant, collection, id, events, retry_at, reported_at) VALUES (?, ?, ?, ?, ?, ?)
+         ON CONFLICT (tenant, collection, id) DO UPDATE SET
+           events = excluded.events, retry_at = excluded.retry_at, reported_at = excluded.reported_at`,
+      )
+        .bind(...where, backlog.events, backlog.retryAt, Date.now())
+        .run();
+    },
   };
 }

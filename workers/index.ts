@@ -3,12 +3,14 @@ import type { EventMessage } from "../domain/event-message";
 import { log } from "../platform/log";
 import { QUEUES } from "../platform/queue";
 import { createApp } from "./app";
+import { runAudit } from "./audit";
 import { configOf } from "./config";
 import { storeDeadLetters } from "./projector/dead-letters";
 import { projectBatch } from "./projector/project-events";
 
 export { DocumentObject } from "../durable-objects/DocumentObject";
 export { MetricsObject } from "../durable-objects/MetricsObject";
+export { PipelineObject } from "../durable-objects/PipelineObject";
 export { TransactionObject } from "../durable-objects/TransactionObject";
 export { SagaWorkflow } from "./sagas/workflow";
 
@@ -22,5 +24,9 @@ export default {
     if (batch.queue === QUEUES.events) return projectBatch(batch, { db: env.DB, archive: env.ARCHIVE });
     log.error("batch from an unknown queue; retrying", { queue: batch.queue });
     batch.retryAll({ delaySeconds: 60 });
+  },
+  async scheduled(controller, env, _ctx) {
+    configOf(env);
+    await runAudit(env, { now: controller.scheduledTime });
   },
 } satisfies ExportedHandler<Env, EventMessage>;

@@ -236,6 +236,13 @@ export const DeadLetter = z
 
 export const Health = z.object({ status: z.literal("ok") }).openapi("Health");
 
+export const Readiness = z
+  .object({
+    status: z.literal("ready"),
+    checks: z.object({ d1: z.string(), r2: z.string(), queue: z.string(), objects: z.string() }),
+  })
+  .openapi("Readiness");
+
 /** Request headers the document routes honour; parsed by workers/http/request.ts, documented here. */
 const header = (name: string, description: string, example?: string) =>
   z
@@ -287,4 +294,9 @@ export const RESPONSE_HEADERS = {
   },
   "X-Request-Id": { description: "this request's id, as logged", schema: { type: "string" as const } },
   "Retry-After": { description: "seconds to wait before retrying", schema: { type: "string" as const } },
+  "Projection-Lag": {
+    description:
+      "how far behind the read model is, in ms: slow down as it grows (collections that opt in refuse writes past a bound)",
+    schema: { type: "string" as const },
+  },
 };

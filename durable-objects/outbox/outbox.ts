@@ -59,12 +59,17 @@ const PASS_CHARS = 4 * 1024 * 1024;
  */
 const SAFETY_ALARM_MS = CONFIRM_POLL_MS;
 
+/** A stuck backlog as the outbox reports it (null: none any more): what /metrics sums and recovery wakes. */
+export type Backlog = { readonly events: number; readonly retryAt: number | null } | null;
+
 export interface OutboxDeps {
   readonly storage: DurableObjectStorage;
   readonly log: EventLog;
   readonly transport: () => Transport;
   readonly changeFeed: () => ChangeFeed;
   readonly clock: () => number;
+  /** Where a stuck backlog is reported (a send failed, or the feed lacked events); best effort. */
+  readonly report: () => (key: DocumentKey, backlog: Backlog) => Promise<void>;
 }
 
 export class Outbox {
@@ -81,6 +86,8 @@ export class Outbox {
   private recentChars = 0;
   /** When the alarm is set for, as far as this incarnation knows (null: none, or unknown after a restart). */
   private alarmAt: number | null = null;
+  /** Whether this incarnation reported a stuck backlog that it has not cleared yet. */
+  private reported = false;
 
   constructor(private readonly deps: OutboxDeps) {
     this.sender = new Sender(deps.transport);
@@ -159,11 +166,38 @@ export class Outbox {
       }
     }
     const { unsent, unconfirmed } = this.ledger.counts();
+    if (this.reported && unsent + unconfirmed === 0) await this.report(key, null);
     let next: number | null;
     if (unsent > 0) next = this.backoff.retryAt ?? now + SAFETY_ALARM_MS;
     else if (unconfirmed > 0) next = asked ? this.ledger.nextConfirmation(now) : now + CONFIRM_POLL_MS;
     else next = otherwise;
     if (next !== null) await this.schedule(next);
+  }
+
+  /**
+   * Recovery's wake-up: the pipeline takes events again, so a send backing off is tried now, and the alarm's
+   * work (sending, asking the feed, sending again what it lacks) runs at once.
+   */
+  async nudge(key: DocumentKey, now: number, quiet: boolean, otherwise: number | null): Promise<void> {
+    this.backoff.succeeded();
+    await this.alarm(key, now, quiet, otherwise);
+  }
+
+  /** Sends these versions again now (the audit found the read model lacking them); returns how many. */
+  async resend(key: DocumentKey, from: number, to: number): Promise<number> {
+    const rows = this.deps.log.page(from - 1, Math.min(PASS_ROWS, to - from + 1), PASS_CHARS).rows;
+    await this.sender.send(key, rows, () => {});
+    return rows.length;
+  }
+
+  /** Tells the backlog registry (best effort: the object's own alarm recovers without it). */
+  private async report(key: DocumentKey, backlog: Backlog): Promise<void> {
+    try {
+      await this.deps.report()(key, backlog);
+      this.reported = backlog !== null;
+    } catch (error) {
+      log.warn("outbox backlog not reported", { error: errorText(error) });
+    }
   }
 
   private async schedule(at: number): Promise<void> {
@@ -217,6 +251,8 @@ export class Outbox {
         document: `${key.collection}/${key.id}`,
         versions: lost.length,
       });
+      const { unsent, unconfirmed } = this.ledger.counts();
+      await this.report(key, { events: unsent + unconfirmed, retryAt: this.backoff.retryAt });
     }
     return lost.length;
   }
@@ -301,6 +337,12 @@ export class Outbox {
         failures: this.backoff.failures,
         error: error instanceof Error ? error.message : String(error),
       });
+      // Reported once per streak of failures (and again when the backoff grows past a minute): recovery finds it.
+      const { failures, retryAt } = this.backoff;
+      if (failures === 1 || (retryAt !== null && retryAt - this.now() > 60_000 && failures % 4 === 0)) {
+        const { unsent, unconfirmed } = this.ledger.counts();
+        void this.report(key, { events: unsent + unconfirmed, retryAt });
+      }
       return false;
     }
   }

@@ -28,6 +28,7 @@ const EXPOSE_HEADERS = [
   "Retry-After",
   "RateLimit",
   "RateLimit-Policy",
+  "Projection-Lag",
   "Allow",
 ];
 

@@ -5,7 +5,12 @@
  * reference is stored). Acks and retries per message: if the whole batch fails, each message is applied alone so
  * that one poison event cannot hold the others back.
  */
-import { type EventMessage, isEventMessage } from "../../domain/event-message";
+import {
+  type EventMessage,
+  isEventMessage,
+  isProbeMessage,
+  type ProbeMessage,
+} from "../../domain/event-message";
 import { objectName } from "../../domain/keys";
 import { errorText, log } from "../../platform/log";
 import { archiveEvents } from "./archive";
@@ -49,10 +54,13 @@ export async function projectBatch(batch: MessageBatch<unknown>, deps: Projector
   const now = deps.now ?? Date.now;
   const valid: Array<{ message: Message; event: EventMessage }> = [];
 
+  const probes: Array<{ message: Message; probe: ProbeMessage }> = [];
   for (const message of batch.messages) {
     if (isEventMessage(message.body)) valid.push({ message, event: message.body });
+    else if (isProbeMessage(message.body)) probes.push({ message, probe: message.body });
     else fail(message, "malformed", "not an EventMessage");
   }
+  if (probes.length > 0) await recordProbes(deps.db, probes, now());
   const ready = (
     await Promise.all(
       valid.map(async ({ message, event }) => {
@@ -99,6 +107,29 @@ export async function projectBatch(batch: MessageBatch<unknown>, deps: Projector
     } catch (error) {
       fail(message, "d1-failed", error);
     }
+  }
+}
+
+/** A probe's arrival, recorded (the monitor measures the pipeline by it); a failure only delays the measure. */
+async function recordProbes(
+  db: D1Database,
+  probes: ReadonlyArray<{ message: Message; probe: ProbeMessage }>,
+  at: number,
+): Promise<void> {
+  try {
+    await db.batch(
+      probes.map(({ probe }) =>
+        db
+          .prepare(
+            `INSERT INTO pipeline_probes (id, sent_at, projected_at) VALUES (?, ?, ?)
+             ON CONFLICT (id) DO UPDATE SET projected_at = coalesce(projected_at, excluded.projected_at)`,
+          )
+          .bind(probe.probe, probe.sentAt, at),
+      ),
+    );
+    for (const { message } of probes) message.ack();
+  } catch (error) {
+    for (const { message } of probes) fail(message, "probe-not-recorded", error);
   }
 }
 

@@ -215,3 +215,14 @@ export const outboxBacklog = sqliteTable(
   },
   (t) => [primaryKey({ columns: [t.tenant, t.collection, t.id] })],
 );
+
+/** Pipeline probes (see PipelineObject): when each was sent, and when the projector saw it. */
+export const pipelineProbes = sqliteTable(
+  "pipeline_probes",
+  {
+    id: text("id").primaryKey(),
+    sentAt: integer("sent_at").notNull(),
+    projectedAt: integer("projected_at"),
+  },
+  (t) => [index("pipeline_probes_by_time").on(t.sentAt)],
+);

@@ -5,6 +5,7 @@ import { sha256Hex } from "../../domain/digest";
 import { monotonicIds } from "../../domain/ids";
 import type { DocumentKey } from "../../domain/keys";
 import type { WriteBody, WriteRequest } from "../../domain/write-request";
+import { admit } from "../admission";
 import type { AppEnv } from "../app";
 import { configOf } from "../config";
 import { tokenFrom } from "../consistency";
@@ -24,7 +25,7 @@ const MERGE_PATCH = "application/merge-patch+json";
 const JSON_PATCH = "application/json-patch+json";
 const newId = monotonicIds();
 
-const written = ["Consistency-Token", "Idempotent-Replayed"] as const;
+const written = ["Consistency-Token", "Idempotent-Replayed", "Projection-Lag"] as const;
 
 /** The command side's routes: POST, PUT, PATCH and DELETE of single documents. */
 export const documentRoutes: Route[] = [
@@ -146,6 +147,7 @@ async function write(
     ...(idempotencyKey === undefined ? {} : { idempotencyKey }),
   };
   const token = tokenFrom(headers);
+  const lag = admit(c, [key.collection]);
   const result = await callDocument(
     () => documentStub(c.env.DOCUMENTS, key),
     (stub) => stub.write(request),
@@ -157,7 +159,7 @@ async function write(
     result.kind === "committed"
       ? recordWrite(token ?? emptyToken(), key, result.version, result.replayed)
       : (token ?? emptyToken());
-  return renderWrite(key, result, { "Consistency-Token": encodeToken(carried) });
+  return renderWrite(key, result, { "Consistency-Token": encodeToken(carried), ...lag });
 }
 
 /** The document a POST's Idempotency-Key designates: the same key always names the same id. */

@@ -2,9 +2,11 @@
 import type { OpenAPIHono } from "@hono/zod-openapi";
 
 import type { AppEnv } from "../app";
-import { Health } from "../schemas";
+import { HttpProblem } from "../http/problem";
+import { readiness } from "../readiness";
+import { Health, Readiness } from "../schemas";
 import { PUBLIC } from "../security/principal";
-import { JSON_TYPE } from "./openapi";
+import { JSON_TYPE, problems } from "./openapi";
 import { type Route, route } from "./table";
 
 /** The OpenAPI document's head: everything but the paths and schemas, which come from the route table. */
@@ -40,6 +42,36 @@ export function systemRoutes(app: OpenAPIHono<AppEnv>): Route[] {
       },
       PUBLIC,
       (c) => c.json({ status: "ok" as const }),
+    ),
+    route(
+      {
+        operationId: "getReadiness",
+        method: "get",
+        path: "/readyz",
+        summary: "Readiness: D1, R2, the queue and a document object each answer (cached 5 s)",
+        responses: {
+          200: { description: "every dependency answered", content: { [JSON_TYPE]: { schema: Readiness } } },
+          ...problems(503),
+        },
+      },
+      PUBLIC,
+      async (c) => {
+        const checks = await readiness(c.env);
+        const failed = Object.entries(checks)
+          .filter(([, v]) => v !== "ok")
+          .map(([k]) => k);
+        if (failed.length > 0) {
+          throw new HttpProblem(
+            503,
+            "not-ready",
+            "Service Unavailable",
+            `not answering: ${failed.join(", ")}`,
+            { checks },
+            { "Retry-After": "5" },
+          );
+        }
+        return c.json({ status: "ready" as const, checks });
+      },
     ),
     route(
       {
