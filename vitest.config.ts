@@ -13,8 +13,11 @@ export default defineConfig({
         miniflare: {
           // Every fetch the Worker makes leaves through here: the payment service, and nothing else.
           outboundService: paymentsService,
+          // A second read-model database: tenants are spread over both (READ_MODEL_DATABASES below).
+          d1Databases: ["DB", "DB2"],
           bindings: {
             TESSERA_ADMIN_SECRET: TEST_ADMIN_SECRET,
+            READ_MODEL_DATABASES: "DB,DB2",
             // End-user JWTs verified against an inline key set (RS256, ES256, EdDSA); tests sign with the private halves.
             JWT_JWKS: jwt.jwks,
             JWT_ISSUER: TEST_JWT.issuer,

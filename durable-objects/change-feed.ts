@@ -16,9 +16,11 @@ export const CHANGE_FEED_SQL = {
          GROUP BY run ORDER BY first LIMIT ?6`,
 };
 
-export function d1ChangeFeed(db: D1Database): ChangeFeed {
+/** The change feed in the D1 database that holds each tenant's read model (`dbOf`). */
+export function d1ChangeFeed(dbOf: (tenant: string) => Promise<D1Database>): ChangeFeed {
   return {
     async holds(key, versions) {
+      const db = await dbOf(key.tenant);
       const { results } = await db
         .prepare(CHANGE_FEED_SQL.holds)
         .bind(key.tenant, key.collection, key.id, JSON.stringify(versions))
@@ -26,6 +28,7 @@ export function d1ChangeFeed(db: D1Database): ChangeFeed {
       return new Set(results.map((r) => r.version));
     },
     async runs(key: DocumentKey, from: number, to: number, limit: number) {
+      const db = await dbOf(key.tenant);
       const { results } = await db
         .prepare(CHANGE_FEED_SQL.runs)
         .bind(key.tenant, key.collection, key.id, from, to, limit)

@@ -4,6 +4,7 @@
  */
 import type { Clock } from "../domain/ids";
 import type { DocumentKey } from "../domain/keys";
+import { dbFor } from "../platform/databases";
 import { publish } from "../platform/queue";
 import { d1ChangeFeed } from "./change-feed";
 import type { Backlog, ChangeFeed, Publisher, StateStore } from "./outbox/outbox";
@@ -30,7 +31,7 @@ export function productionDeps(env: Env): DocumentDeps {
     storeState: async (key, json) => {
       await env.ARCHIVE.put(key, json, { httpMetadata: { contentType: "application/json" } });
     },
-    changeFeed: d1ChangeFeed(env.DB),
+    changeFeed: d1ChangeFeed((tenant) => dbFor(env, tenant)),
     sendTimeoutMs: 10_000,
     reportBacklog: async (key, backlog) => {
       const where = [key.tenant, key.collection, key.id] as const;

@@ -5,6 +5,8 @@ declare global {
     interface Env {
       TEST_MIGRATIONS: D1Migration[];
       TEST_JWT_PRIVATE_KEYS: string;
+      /** The second read-model database the tests spread tenants over (vitest.config.ts). */
+      DB2: D1Database;
     }
   }
 }

@@ -4,6 +4,8 @@
  * having the object send its events again (the projector applies what the read model lacks and ignores the
  * rest). Its cost per run: one D1 query per sample, one D1 batch, and one object call per sampled document.
  */
+
+import { allDatabases } from "../platform/databases";
 import { errorText, log } from "../platform/log";
 import { withTimeout } from "../platform/timeout";
 import { refreshLag } from "./pipeline-lag";
@@ -54,28 +56,33 @@ export async function runAudit(
   options: { now?: number; samples?: number } = {},
 ): Promise<AuditReport> {
   const now = options.now ?? Date.now();
-  const docs = await sample(env.DB, options.samples ?? AUDIT_SAMPLES);
-  if (docs.length === 0) return { sampled: 0, mismatches: 0, repaired: 0 };
-  const readModel = await env.DB.batch<{ version: number }>(
-    docs.map((d) =>
-      env.DB.prepare("SELECT version FROM documents WHERE tenant = ? AND collection = ? AND id = ?").bind(
-        d.tenant,
-        d.collection,
-        d.id,
-      ),
-    ),
+  // Each read-model database is sampled on its own: its documents and its rows.
+  const sampled = await Promise.all(
+    allDatabases(env).map(async ({ db }) => {
+      const found = await sample(db, options.samples ?? AUDIT_SAMPLES);
+      if (found.length === 0) return [];
+      const rows = await db.batch<{ version: number }>(
+        found.map((d) =>
+          db
+            .prepare("SELECT version FROM documents WHERE tenant = ? AND collection = ? AND id = ?")
+            .bind(d.tenant, d.collection, d.id),
+        ),
+      );
+      return found.map((doc, i) => ({ doc, projected: rows[i]?.results[0]?.version ?? 0 }));
+    }),
   );
+  const docs = sampled.flat();
+  if (docs.length === 0) return { sampled: 0, mismatches: 0, repaired: 0 };
   const lag = await refreshLag(env, now);
   let mismatches = 0;
   let repaired = 0;
   const byTenant = new Map<string, number>();
   await Promise.all(
-    docs.map(async (doc, i) => {
+    docs.map(async ({ doc, projected }) => {
       const stub = env.DOCUMENTS.get(env.DOCUMENTS.idFromName(`${doc.tenant}/${doc.collection}/${doc.id}`));
       try {
         const head = await withTimeout(stub.head(doc), 5_000, "a document");
         if (head === null) return;
-        const projected = readModel[i]?.results[0]?.version ?? 0;
         if (projected >= head.version || head.committedAt > now - lag - GRACE_MS) return;
         mismatches += 1;
         byTenant.set(doc.tenant, (byTenant.get(doc.tenant) ?? 0) + 1);

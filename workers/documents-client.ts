@@ -55,7 +55,10 @@ interface RuntimeErrorFlags {
 function flags(error: unknown): { retryable?: boolean; overloaded?: boolean } {
   if (typeof error !== "object" || error === null) return {};
   const f = error as RuntimeErrorFlags;
-  return { retryable: f.retryable === true || f.durableObjectReset === true, overloaded: f.overloaded === true };
+  return {
+    retryable: f.retryable === true || f.durableObjectReset === true,
+    overloaded: f.overloaded === true,
+  };
 }
 
 export function documentStub(

@@ -1,5 +1,6 @@
 /** The Worker's entry: HTTP, the two queue consumers, and the Durable Object classes wrangler.toml names. */
 import type { EventMessage } from "../domain/event-message";
+import { dbFor } from "../platform/databases";
 import { log } from "../platform/log";
 import { QUEUES } from "../platform/queue";
 import { createApp } from "./app";
@@ -21,7 +22,9 @@ export default {
   async queue(batch, env, _ctx) {
     configOf(env);
     if (batch.queue === QUEUES.deadLetters) return storeDeadLetters(batch, env);
-    if (batch.queue === QUEUES.events) return projectBatch(batch, { db: env.DB, archive: env.ARCHIVE });
+    if (batch.queue === QUEUES.events) {
+      return projectBatch(batch, { db: env.DB, archive: env.ARCHIVE, dbOf: (tenant) => dbFor(env, tenant) });
+    }
     log.error("batch from an unknown queue; retrying", { queue: batch.queue });
     batch.retryAll({ delaySeconds: 60 });
   },

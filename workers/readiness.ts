@@ -2,6 +2,8 @@
  * Readiness: whether each dependency answers (a D1 read, an R2 head, a queue send, a document object's round
  * trip), each within CHECK_TIMEOUT_MS, the answer cached for CACHE_MS per isolate so that probes cannot load them.
  */
+
+import { allDatabases } from "../platform/databases";
 import { errorText } from "../platform/log";
 import { publishProbe } from "../platform/queue";
 import { withTimeout } from "../platform/timeout";
@@ -25,7 +27,7 @@ async function check(what: string, run: () => Promise<unknown>): Promise<string>
 async function runChecks(env: Env, now: number): Promise<Checks> {
   const key = { tenant: "_health", collection: "_health", id: "_health" };
   const [d1, r2, queue, objects] = await Promise.all([
-    check("D1", () => env.DB.prepare("SELECT 1").first()),
+    check("D1", () => Promise.all(allDatabases(env).map(({ db }) => db.prepare("SELECT 1").first()))),
     check("R2", () => env.ARCHIVE.head("health/ready")),
     // A probe: the projector records it like the pipeline monitor's, and it goes nowhere else.
     check("the queue", () => publishProbe(env.EVENTS, { probe: `ready-${now.toString(36)}`, sentAt: now })),

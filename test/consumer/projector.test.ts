@@ -343,12 +343,12 @@ describe("projector", () => {
     expect(row).toEqual({ committed_at: 1_700_000_000_001, projected_at: 1_700_000_005_000 });
   });
 
-  it("archives every event to R2 as NDJSON under its commit hour", async () => {
+  it("archives every event to R2 as NDJSON under its tenant and commit hour", async () => {
     const committedAt = Date.parse("2026-03-04T05:06:07Z");
     expect(
       (await deliver(QUEUES.events, [event({ id: "archived", version: 1, committedAt })])).acked,
     ).toEqual([0]);
-    const listed = await env.ARCHIVE.list({ prefix: "events/2026/03/04/05/" });
+    const listed = await env.ARCHIVE.list({ prefix: "events/default/2026/03/04/05/" });
     expect(listed.objects).toHaveLength(1);
     const text = await (await env.ARCHIVE.get(listed.objects[0]?.key ?? ""))?.text();
     const lines = (text ?? "")

@@ -4,7 +4,7 @@ import { describe, expect, it } from "vitest";
 import { CHANGE_FEED_SQL, d1ChangeFeed } from "../../durable-objects/change-feed";
 import { uniqueId } from "../helpers";
 
-const feed = d1ChangeFeed(env.DB);
+const feed = d1ChangeFeed(async () => env.DB);
 
 /** Puts these versions of a fresh document straight into the change feed, as the projector would. */
 async function documentWith(versions: readonly number[]) {

@@ -1,15 +1,16 @@
 /**
- * The R2 event archive: NDJSON objects under `events/YYYY/MM/DD/HH/` by commit hour (UTC), one object per
- * projected batch and hour. At least once (a redelivered batch is archived again); readers dedupe by eventId.
+ * The R2 event archive: NDJSON objects under `events/{tenant}/YYYY/MM/DD/HH/` by tenant and commit hour (UTC),
+ * one object per projected batch, tenant and hour. At least once (a redelivered batch is archived again); readers
+ * dedupe by eventId. A rebuild of one tenant lists its prefix only.
  * Large states stay where the outbox put them (`states/...`, referenced by `dataRef`).
  */
 import type { EventMessage } from "../../domain/event-message";
 
-export function archiveKey(committedAt: number, batchId: string): string {
+export function archiveKey(tenant: string, committedAt: number, batchId: string): string {
   const iso = new Date(committedAt).toISOString();
   const [date = "", time = ""] = iso.split("T");
   const [year, month, day] = date.split("-");
-  return `events/${year}/${month}/${day}/${time.slice(0, 2)}/${batchId}.ndjson`;
+  return `events/${tenant}/${year}/${month}/${day}/${time.slice(0, 2)}/${batchId}.ndjson`;
 }
 
 /**
@@ -30,7 +31,7 @@ export async function archiveEvents(
 ): Promise<void> {
   const byKey = new Map<string, string[]>();
   for (const event of events) {
-    const key = archiveKey(event.committedAt, batchId);
+    const key = archiveKey(event.tenant, event.committedAt, batchId);
     const line = archiveLine(event);
     byKey.set(key, [...(byKey.get(key) ?? []), line]);
   }

@@ -28,9 +28,12 @@ export function retryDelaySeconds(attempts: number): number {
 }
 
 export interface ProjectorDeps {
+  /** The primary database: pipeline probes. */
   readonly db: D1Database;
   readonly archive: R2Bucket;
   readonly now?: () => number;
+  /** The database of a tenant's read model (the primary when there is one database). */
+  readonly dbOf?: (tenant: string) => Promise<D1Database>;
 }
 
 function fail(message: Message, reason: string, detail: unknown): void {
@@ -87,22 +90,43 @@ export async function projectBatch(batch: MessageBatch<unknown>, deps: Projector
   }
 
   const projectedAt = now();
+  // Each tenant's events go to its own database: one D1 batch per database, so one's failure holds no other back.
+  const dbOf = deps.dbOf ?? (async () => deps.db);
+  const byDb = new Map<D1Database, Array<{ message: Message; event: EventMessage }>>();
   try {
-    await deps.db.batch(
+    for (const r of ready) {
+      const db = await dbOf(r.event.tenant);
+      byDb.set(db, [...(byDb.get(db) ?? []), r]);
+    }
+  } catch (error) {
+    for (const { message } of ready) fail(message, "database-unknown", error);
+    return;
+  }
+  await Promise.all([...byDb].map(([db, group]) => applyGroup(db, group, projectedAt)));
+}
+
+/** Applies one database's share of a batch in one D1 batch; if it fails, each message alone (find the poison). */
+async function applyGroup(
+  db: D1Database,
+  group: ReadonlyArray<{ message: Message; event: EventMessage }>,
+  projectedAt: number,
+): Promise<void> {
+  try {
+    await db.batch(
       await plan(
-        deps.db,
-        ready.map((r) => r.event),
+        db,
+        group.map((r) => r.event),
         projectedAt,
       ),
     );
-    for (const { message } of ready) message.ack();
+    for (const { message } of group) message.ack();
     return;
   } catch {
     // Find the poison: apply each message in its own transaction.
   }
-  for (const { message, event } of ready) {
+  for (const { message, event } of group) {
     try {
-      await deps.db.batch(await plan(deps.db, [event], projectedAt));
+      await db.batch(await plan(db, [event], projectedAt));
       message.ack();
     } catch (error) {
       fail(message, "d1-failed", error);

@@ -7,6 +7,7 @@
 import type { ReadResult } from "../../domain/commands";
 import { type ConsistencyToken, requirement } from "../../domain/consistency-token";
 import type { DocumentKey } from "../../domain/keys";
+import { dbFor } from "../../platform/databases";
 import { errorText, log } from "../../platform/log";
 import { withTimeout } from "../../platform/timeout";
 import { callDocument, DEFAULT_RETRY, documentStub } from "../documents-client";
@@ -51,7 +52,8 @@ export async function readPreferringModel(
   if (required === "primary" || !readModelBreaker.allow()) return readPrimary(env, key);
   let found: { value: DocumentRow | null; session: D1DatabaseSession };
   try {
-    found = await onReadModel(env.DB, token?.bookmark, (session) => readDocument(session, key));
+    const db = await dbFor(env, key.tenant);
+    found = await onReadModel(db, token?.bookmark, (session) => readDocument(session, key));
   } catch (error) {
     logFailure(error);
     return readPrimary(env, key);

@@ -226,3 +226,10 @@ export const pipelineProbes = sqliteTable(
   },
   (t) => [index("pipeline_probes_by_time").on(t.sentAt)],
 );
+
+/** Which read-model database holds each tenant (in the primary database; see read-model/databases.ts). */
+export const tenantDatabases = sqliteTable("tenant_databases", {
+  tenant: text("tenant").primaryKey(),
+  binding: text("binding").notNull(),
+  assignedAt: integer("assigned_at").notNull(),
+});

@@ -1,4 +1,6 @@
 /** The change feed: every committed version of every document, once, in feed order, with long polling. */
+
+import { dbFor } from "../../platform/databases";
 import { configOf } from "../config";
 import { badRequest } from "../http/problem";
 import { parseWith } from "../http/validate";
@@ -84,7 +86,8 @@ export function feedRoutes(clock: PollClock = realClock): Route[] {
         if (wait > MAX_WAIT_SECONDS)
           throw badRequest("invalid-query", `wait must be at most ${MAX_WAIT_SECONDS} seconds`);
         const deadline = clock.now() + wait * 1000;
-        const session = c.env.DB.withSession("first-unconstrained");
+        const db = await orUnavailable("tenant's database", () => dbFor(c.env, principal.tenant));
+        const session = db.withSession("first-unconstrained");
         const rows = await orUnavailable(
           "change feed",
           async () => {

@@ -7,6 +7,7 @@
 import { z } from "@hono/zod-openapi";
 import { NAME } from "../../domain/keys";
 import type { Series } from "../../durable-objects/MetricsObject";
+import { allDatabases, dbFor } from "../../platform/databases";
 import { parseWith } from "../http/validate";
 import { type Family, render, type Sample } from "../metrics/exposition";
 import { LATENCY_BUCKETS_MS } from "../metrics/registry";
@@ -68,33 +69,52 @@ interface PipelineRows {
 
 const scoped = (tenant: string | null, column = "tenant") => (tenant === null ? "" : `WHERE ${column} = ?1`);
 
-async function pipeline(db: D1Database, tenant: string | null): Promise<PipelineRows> {
-  const bind = (sql: string) => (tenant === null ? db.prepare(sql) : db.prepare(sql).bind(tenant));
-  const results = await db.batch<Record<string, number | string | null>>([
-    bind(`SELECT tenant, collection, documents, bytes, events FROM collection_stats ${scoped(tenant)}`),
-    // The lag of each tenant's most recent 1,000 projected changes (the window /v1/_stats reports too).
-    bind(
-      `SELECT tenant, projected_at - committed_at AS lag FROM (SELECT tenant, projected_at, committed_at FROM changes
-       ${scoped(tenant)} ORDER BY seq DESC LIMIT 1000)`,
+/** The pipeline's state: each read-model database's share (`dbs`), and the primary's (dead letters, backlog). */
+async function pipeline(
+  dbs: readonly D1Database[],
+  primary: D1Database,
+  tenant: string | null,
+): Promise<PipelineRows> {
+  const bind = (db: D1Database, sql: string) =>
+    tenant === null ? db.prepare(sql) : db.prepare(sql).bind(tenant);
+  const perDb = await Promise.all(
+    dbs.map((db) =>
+      db.batch<Record<string, number | string | null>>([
+        bind(
+          db,
+          `SELECT tenant, collection, documents, bytes, events FROM collection_stats ${scoped(tenant)}`,
+        ),
+        // The lag of each tenant's most recent 1,000 projected changes (the window /v1/_stats reports too).
+        bind(
+          db,
+          `SELECT tenant, projected_at - committed_at AS lag FROM (SELECT tenant, projected_at, committed_at
+           FROM changes ${scoped(tenant)} ORDER BY seq DESC LIMIT 1000)`,
+        ),
+        bind(db, `SELECT tenant, max(seq) AS head FROM changes ${scoped(tenant)} GROUP BY tenant`),
+        bind(db, `SELECT tenant, count(*) AS held FROM held_events ${scoped(tenant)} GROUP BY tenant`),
+      ]),
     ),
-    bind(`SELECT tenant, max(seq) AS head FROM changes ${scoped(tenant)} GROUP BY tenant`),
+  );
+  const fromPrimary = await primary.batch<Record<string, number | string | null>>([
     bind(
+      primary,
       `SELECT tenant, sum(events) AS events, count(*) AS objects FROM outbox_backlog ${scoped(tenant)} GROUP BY tenant`,
     ),
     bind(
+      primary,
       `SELECT tenant, sum(redriven_at IS NULL) AS pending, count(*) AS total, sum(redriven_at IS NOT NULL) AS redriven
        FROM dead_letters ${scoped(tenant)} GROUP BY tenant`,
     ),
-    bind(`SELECT tenant, count(*) AS held FROM held_events ${scoped(tenant)} GROUP BY tenant`),
   ]);
-  const rows = <T>(i: number) => (results[i]?.results ?? []) as T[];
+  const rows = <T>(i: number) => perDb.flatMap((r) => (r[i]?.results ?? []) as T[]);
+  const primaryRows = <T>(i: number) => (fromPrimary[i]?.results ?? []) as T[];
   return {
     stats: rows(0),
     lags: rows(1),
     head: rows(2),
-    backlog: rows(3),
-    dead: rows(4),
-    held: rows(5),
+    held: rows(3),
+    backlog: primaryRows(0),
+    dead: primaryRows(1),
   };
 }
 
@@ -249,12 +269,13 @@ export const metricsRoutes: Route[] = [
     async (c) => {
       const { tenant: named } = parseWith(Query, c.req.query(), "query parameter");
       const tenant = operationsTenant(c, named);
-      const [series, rows] = await orUnavailable("metrics", () =>
-        Promise.all([
+      const [series, rows] = await orUnavailable("metrics", async () => {
+        const dbs = tenant === null ? allDatabases(c.env).map((d) => d.db) : [await dbFor(c.env, tenant)];
+        return Promise.all([
           c.env.METRICS.get(c.env.METRICS.idFromName("global")).totals(tenant),
-          pipeline(c.env.DB, tenant),
-        ]),
-      );
+          pipeline(dbs, c.env.DB, tenant),
+        ]);
+      });
       const text = render([...requestFamilies(series), ...pipelineFamilies(rows)]);
       return new Response(text, { headers: { "Content-Type": "text/plain; version=0.0.4; charset=utf-8" } });
     },

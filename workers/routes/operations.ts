@@ -4,6 +4,7 @@ import { and, asc, eq, gt, inArray, isNotNull, isNull } from "drizzle-orm";
 import { drizzle } from "drizzle-orm/d1";
 import { type EventMessage, isEventMessage, messageBytes, planBatches } from "../../domain/event-message";
 import { NAME } from "../../domain/keys";
+import { allDatabases, dbFor } from "../../platform/databases";
 import { errorText, log } from "../../platform/log";
 import { publish } from "../../platform/queue";
 import { unavailable } from "../http/problem";
@@ -71,7 +72,11 @@ export const operationRoutes: Route[] = [
     async (c) => {
       const { tenant } = parseWith(TenantQuery, c.req.query(), "query parameter");
       const scope = operationsTenant(c, tenant);
-      return jsonResponse(await onD1(() => readStats(c.env.DB, scope)), 200, {});
+      const stats = await onD1(async () => {
+        const dbs = scope === null ? allDatabases(c.env).map((d) => d.db) : [await dbFor(c.env, scope)];
+        return readStats(dbs, c.env.DB, scope);
+      });
+      return jsonResponse(stats, 200, {});
     },
   ),
   route(

@@ -5,6 +5,7 @@
 import { emptyToken, recordRead, withBookmark } from "../../domain/consistency-token";
 import { etagFor, evaluatePreconditions } from "../../domain/preconditions";
 import { applyCursor, encodeCursor, parseQuery } from "../../domain/query";
+import { dbFor } from "../../platform/databases";
 import { withTimeout } from "../../platform/timeout";
 import { configOf } from "../config";
 import { consistencyFrom, tokenFrom, tokenHeader } from "../consistency";
@@ -152,13 +153,14 @@ export const readRoutes: Route[] = [
       if (query === null)
         throw badRequest("invalid-cursor", "the cursor is malformed or belongs to another query");
       const bookmark = tokenFrom(c.req.raw.headers)?.bookmark;
+      const db = await orUnavailable("tenant's database", () => dbFor(c.env, tenant));
       if (query.filters.length > 0 || query.order !== null) {
-        const check = assertIndexReady(c.env.DB, tenant, collection);
+        const check = assertIndexReady(db, tenant, collection);
         await orUnavailable("index readiness", () =>
           withTimeout(check, READ_MODEL_TIMEOUT_MS, "the read model"),
         );
       }
-      const rows = await queryReadModel(c.env.DB, bookmark, (s) => runQuery(s, tenant, query));
+      const rows = await queryReadModel(db, bookmark, (s) => runQuery(s, tenant, query));
       const page = rows.slice(0, pageSize(rows, query.limit, configOf(c.env).maxDocumentBytes));
       const last = page.at(-1);
       const next =

@@ -14,6 +14,7 @@ import {
   type SagaRecord,
   type SagaStep,
 } from "../../domain/saga";
+import { dbFor } from "../../platform/databases";
 import { errorText, log } from "../../platform/log";
 import type { AppEnv } from "../app";
 import { readBodyText, requireMediaType } from "../http/body";
@@ -266,7 +267,8 @@ export const sagaRoutes: Route[] = [
       const q = query.cursor === undefined ? parsed.query : applyCursor(parsed.query, query.cursor);
       if (q === null)
         throw badRequest("invalid-cursor", "the cursor is malformed or belongs to another query");
-      const rows = await queryReadModel(c.env.DB, undefined, (s) => runQuery(s, principal.tenant, q));
+      const db = await orUnavailable("tenant's database", () => dbFor(c.env, principal.tenant));
+      const rows = await queryReadModel(db, undefined, (s) => runQuery(s, principal.tenant, q));
       const page = rows.slice(0, q.limit);
       const items = await orUnavailable("saga list", () =>
         Promise.all(
