@@ -72,7 +72,8 @@ export function defineCollections<T extends Record<string, CollectionConfig>>(co
 
 /**
  * This deployment's collections. `todos` is the worked example (and what the tests use); declare your own beside it.
- * Adding an index to a collection that already has documents needs a read-model rebuild to fill it.
+ * Changing the indexes of a collection that already has documents starts a backfill that reindexes its rows; until it
+ * is done a query on them answers 503 index-not-ready with its progress (docs/operations.md).
  */
 export const COLLECTIONS: Readonly<Record<string, CollectionConfig>> = defineCollections({
   todos: {

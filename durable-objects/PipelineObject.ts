@@ -50,6 +50,11 @@ export class PipelineObject extends DurableObject<Env> {
     return { lagMs: this.lagMs, measuredAt: this.measuredAt };
   }
 
+  /** The latest measure, without asking for more (the audit's look: it must not keep the probes going). */
+  peek(): PipelineLag {
+    return { lagMs: this.lagMs, measuredAt: this.measuredAt };
+  }
+
   override async alarm(): Promise<void> {
     const now = Date.now();
     try {
@@ -69,8 +74,14 @@ export class PipelineObject extends DurableObject<Env> {
     )
       .bind(now - KEEP_PROBES_MS)
       .all<ProbeRow>();
-    const waiting = results.find((p) => p.projected_at === null && now - p.sent_at > PROBE_EVERY_MS);
+    // A probe the queue lost is never seen: once a later one went through, it says nothing any more.
     const seen = results.filter((p) => p.projected_at !== null).at(-1);
+    const waiting = results.find(
+      (p) =>
+        p.projected_at === null &&
+        now - p.sent_at > PROBE_EVERY_MS &&
+        (seen === undefined || p.sent_at > seen.sent_at),
+    );
     if (waiting !== undefined) this.lagMs = now - waiting.sent_at;
     else if (seen !== undefined) this.lagMs = Math.max(0, (seen.projected_at ?? now) - seen.sent_at);
     // Nothing sent yet, or every probe younger than a round: nothing says the read side is behind.
@@ -91,10 +102,11 @@ export class PipelineObject extends DurableObject<Env> {
   /** Wakes documents whose outbox backed off: the pipeline takes events again. */
   private async nudge(now: number): Promise<void> {
     const { results } = await this.env.DB.prepare(
-      `SELECT tenant, collection, id FROM outbox_backlog WHERE retry_at IS NOT NULL AND retry_at > ?
-       ORDER BY reported_at LIMIT ?`,
+      `SELECT tenant, collection, id FROM outbox_backlog
+       WHERE (retry_at IS NOT NULL AND retry_at > ?1) OR reported_at < ?2 ORDER BY reported_at LIMIT ?3`,
     )
-      .bind(now + PROBE_EVERY_MS, NUDGES_PER_ROUND)
+      // Also reports older than five minutes: a document that restarted since may not know it reported.
+      .bind(now + PROBE_EVERY_MS, now - 5 * 60_000, NUDGES_PER_ROUND)
       .all<{ tenant: string; collection: string; id: string }>();
     await Promise.allSettled(
       results.map((key) => {

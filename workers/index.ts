@@ -13,6 +13,7 @@ export { DocumentObject } from "../durable-objects/DocumentObject";
 export { MetricsObject } from "../durable-objects/MetricsObject";
 export { PipelineObject } from "../durable-objects/PipelineObject";
 export { TransactionObject } from "../durable-objects/TransactionObject";
+export { BackfillWorkflow } from "./maintenance/backfill";
 export { SagaWorkflow } from "./sagas/workflow";
 
 const app = createApp();

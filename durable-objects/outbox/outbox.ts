@@ -180,6 +180,8 @@ export class Outbox {
    */
   async nudge(key: DocumentKey, now: number, quiet: boolean, otherwise: number | null): Promise<void> {
     this.backoff.succeeded();
+    // A backlog report this incarnation does not know of (made before a restart) is cleared once it is empty.
+    this.reported = true;
     await this.alarm(key, now, quiet, otherwise);
   }
 

@@ -21,7 +21,7 @@ async function projectedUnderOldDeclaration(tenant: string, ids: string[]): Prom
       ).bind(tenant, id, now, now, now),
     ),
     env.DB.prepare(
-      `INSERT INTO index_states (tenant, collection, signature, ready, adopted, checked_at)
+      `INSERT OR REPLACE INTO index_states (tenant, collection, signature, ready, adopted, checked_at)
        VALUES (?, 'todos', 'old', 1, 'old', ?)`,
     ).bind(tenant, now),
   ]);
@@ -85,16 +85,21 @@ describe("index readiness", () => {
     ).toBe(signature);
   });
 
-  it("answers the HTTP query 503 index-not-ready with Retry-After, and projects new rows under the current declaration", async () => {
-    // The default tenant's todos, as the first query of this file sees them: stale rows from an old declaration.
-    await projectedUnderOldDeclaration("default", [uniqueId("stale")]);
+  it("answers the HTTP query 503 index-not-ready with its backfill's progress, and serves it once the backfill reindexed every row", async () => {
+    // The default tenant's todos, as the first query of this file sees them: 450 rows (three backfill pages)
+    // projected under an old declaration, whose index values are wrong under the current one.
+    const stale = Array.from({ length: 450 }, (_, i) => `stale-${String(i).padStart(3, "0")}`);
+    for (let i = 0; i < stale.length; i += 90)
+      await projectedUnderOldDeclaration("default", stale.slice(i, i + 90));
+    await env.DB.prepare("UPDATE documents SET k0 = 'wrong', k3 = 'junk' WHERE tenant = 'default'").run();
     const refused = await send("/v1/todos?where[status]=open");
     expect(refused.status).toBe(503);
-    expect(refused.headers.get("retry-after")).toBe("60");
+    expect(Number(refused.headers.get("retry-after"))).toBeGreaterThanOrEqual(1);
     expect(problem(refused)).toMatchObject({ code: "index-not-ready", collection: "todos" });
+    expect(problem(refused).backfill).toMatchObject({ done: expect.any(Number) });
     // A query on no index (by id) is always complete.
     expect((await send("/v1/todos")).status).toBe(200);
-    // A new write is projected with the current signature and index values.
+    // A write meanwhile is projected with the current signature and index values.
     const id = uniqueId("fresh");
     expect((await put(`/v1/todos/${id}`, { title: "new", status: "open" })).status).toBe(201);
     await eventually(async () => expect((await getEventual(`/v1/todos/${id}`)).status).toBe(200));
@@ -102,5 +107,33 @@ describe("index readiness", () => {
       .bind(id)
       .first();
     expect(row).toEqual({ ix: signature, k0: "open" });
+    // The backfill (a workflow) reindexes every stale row; the query is then answered, complete.
+    await eventually(
+      async () => expect((await send("/v1/todos?where[status]=open")).status).toBe(200),
+      20_000,
+    );
+    const ids: string[] = [];
+    let cursor: string | null = null;
+    do {
+      const sent = await send(
+        `/v1/todos?where[status]=open&limit=200${cursor === null ? "" : `&cursor=${cursor}`}`,
+      );
+      const page = sent.body as { items: Array<{ id: string }>; next: string | null };
+      ids.push(...page.items.map((item) => item.id));
+      cursor = page.next === null ? null : encodeURIComponent(page.next);
+    } while (cursor !== null);
+    expect(ids).toHaveLength(451);
+    expect(ids).toEqual(expect.arrayContaining([...stale, id]));
+    const progress = await env.DB.prepare(
+      "SELECT ready, backfill_total, backfill_done FROM index_states WHERE tenant = 'default' AND collection = 'todos'",
+    ).first();
+    expect(progress).toEqual({ ready: 1, backfill_total: 450, backfill_done: 450 });
+    // Every slot is recomputed: the value the old declaration left in a slot it no longer uses is cleared.
+    const leftovers = await env.DB.prepare(
+      "SELECT count(*) AS n FROM documents WHERE tenant = 'default' AND (k3 = 'junk' OR k0 = 'wrong' OR ix != ?)",
+    )
+      .bind(signature)
+      .first("n");
+    expect(leftovers).toBe(0);
   });
 });

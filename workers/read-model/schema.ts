@@ -116,6 +116,9 @@ export const indexStates = sqliteTable(
      */
     adopted: text("adopted").notNull(),
     checkedAt: integer("checked_at").notNull(),
+    /** The backfill under way (workers/maintenance/backfill.ts): rows to reindex at its start, rows done. */
+    backfillTotal: integer("backfill_total"),
+    backfillDone: integer("backfill_done"),
   },
   (t) => [primaryKey({ columns: [t.tenant, t.collection] })],
 );
@@ -232,4 +235,55 @@ export const tenantDatabases = sqliteTable("tenant_databases", {
   tenant: text("tenant").primaryKey(),
   binding: text("binding").notNull(),
   assignedAt: integer("assigned_at").notNull(),
+  /** Moves so far: a feed cursor names the epoch it was issued in, and one from before a move is refused (410). */
+  epoch: integer("epoch").notNull().default(0),
 });
+
+/** Rebuilds of the read model from the R2 archive (workers/maintenance/rebuild.ts), in the primary database. */
+export const rebuilds = sqliteTable(
+  "rebuilds",
+  {
+    id: text("id").primaryKey(),
+    /** Scope: one tenant, or every tenant (null); one collection of it, or all (null). */
+    tenant: text("tenant"),
+    collection: text("collection"),
+    /** The database the rebuilt read model goes to (a move when it is not the tenant's). */
+    target: text("target").notNull(),
+    status: text("status", { enum: ["building", "done", "cancelled", "failed"] }).notNull(),
+    objectsTotal: integer("objects_total"),
+    objectsRead: integer("objects_read").notNull().default(0),
+    eventsRead: integer("events_read").notNull().default(0),
+    startedAt: integer("started_at").notNull(),
+    updatedAt: integer("updated_at").notNull(),
+    finishedAt: integer("finished_at"),
+    error: text("error"),
+  },
+  (t) => [index("rebuilds_by_status").on(t.status)],
+);
+
+/**
+ * A rebuild's documents, built beside the live ones (which keep serving) until it takes over: the same columns
+ * as documents, keyed by the rebuild too.
+ */
+export const rebuildDocuments = sqliteTable(
+  "rebuild_documents",
+  {
+    rebuildId: text("rebuild_id").notNull(),
+    tenant: text("tenant").notNull(),
+    collection: text("collection").notNull(),
+    id: text("id").notNull(),
+    version: integer("version").notNull(),
+    deleted: integer("deleted").notNull(),
+    data: text("data"),
+    dataRef: text("data_ref"),
+    createdAt: integer("created_at").notNull(),
+    updatedAt: integer("updated_at").notNull(),
+    projectedAt: integer("projected_at").notNull(),
+    k0: slot("k0"),
+    k1: slot("k1"),
+    k2: slot("k2"),
+    k3: slot("k3"),
+    ix: text("ix"),
+  },
+  (t) => [primaryKey({ columns: [t.rebuildId, t.tenant, t.collection, t.id] })],
+);

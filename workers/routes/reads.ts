@@ -14,6 +14,7 @@ import { badRequest } from "../http/problem";
 import { jsonResponse, renderRead } from "../http/render";
 import { hasQuery, preconditionsFrom } from "../http/request";
 import { parseWith } from "../http/validate";
+import { startBackfill } from "../maintenance/start";
 import { orUnavailable } from "../read-model/d1";
 import { assertIndexReady } from "../read-model/index-readiness";
 import { runQuery } from "../read-model/queries";
@@ -155,7 +156,9 @@ export const readRoutes: Route[] = [
       const bookmark = tokenFrom(c.req.raw.headers)?.bookmark;
       const db = await orUnavailable("tenant's database", () => dbFor(c.env, tenant));
       if (query.filters.length > 0 || query.order !== null) {
-        const check = assertIndexReady(db, tenant, collection);
+        const check = assertIndexReady(db, tenant, collection, Date.now(), (t, col, signature) =>
+          startBackfill(c.env, { tenant: t, collection: col, signature }),
+        );
         await orUnavailable("index readiness", () =>
           withTimeout(check, READ_MODEL_TIMEOUT_MS, "the read model"),
         );
