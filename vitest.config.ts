@@ -18,6 +18,8 @@ export default defineConfig({
           bindings: {
             TESSERA_ADMIN_SECRET: TEST_ADMIN_SECRET,
             READ_MODEL_DATABASES: "DB,DB2",
+            // A move waits out isolates' copies of a tenant's assignment: a second here, not half a minute.
+            TENANT_ASSIGNMENT_CACHE_MS: "1000",
             // End-user JWTs verified against an inline key set (RS256, ES256, EdDSA); tests sign with the private halves.
             JWT_JWKS: jwt.jwks,
             JWT_ISSUER: TEST_JWT.issuer,

@@ -7,6 +7,10 @@ export interface Config {
   readonly logLevel: LogLevel;
   /** Above this projection lag (ms), writes to collections that opt in are refused with 503 projection-behind. */
   readonly maxProjectionLagMs: number;
+  /** The change feed keeps this long in D1; older changes move to R2 feed segments (retention.ts). */
+  readonly feedRetentionMs: number;
+  /** And at most this many changes per tenant in D1 (null: no cap by count). */
+  readonly feedRetentionRows: number | null;
 }
 
 export const LOG_LEVELS = ["debug", "info", "warn", "error", "off"] as const;
@@ -17,12 +21,15 @@ export interface ConfigVars {
   readonly IDEMPOTENCY_TTL_SECONDS?: string;
   readonly LOG_LEVEL?: string;
   readonly MAX_PROJECTION_LAG_MS?: string;
+  readonly FEED_RETENTION_HOURS?: string;
+  readonly FEED_RETENTION_ROWS?: string;
 }
 
 export const DEFAULT_MAX_DOCUMENT_BYTES = 1024 * 1024;
 /** A document is one row of its object's SQLite, which holds at most 2 MB: keep room for the rest of the row. */
 export const MAX_DOCUMENT_BYTES_LIMIT = 1_900_000;
 export const DEFAULT_IDEMPOTENCY_TTL_SECONDS = 24 * 60 * 60;
+export const DEFAULT_FEED_RETENTION_HOURS = 7 * 24;
 
 function positiveInt(
   name: string,
@@ -58,5 +65,12 @@ export function readConfig(vars: ConfigVars): Config {
       1000,
     logLevel: logLevel(vars.LOG_LEVEL),
     maxProjectionLagMs: positiveInt("MAX_PROJECTION_LAG_MS", vars.MAX_PROJECTION_LAG_MS, 30_000),
+    feedRetentionMs:
+      positiveInt("FEED_RETENTION_HOURS", vars.FEED_RETENTION_HOURS, DEFAULT_FEED_RETENTION_HOURS, 24 * 366 * 10) *
+      3_600_000,
+    feedRetentionRows:
+      vars.FEED_RETENTION_ROWS === undefined || vars.FEED_RETENTION_ROWS === ""
+        ? null
+        : positiveInt("FEED_RETENTION_ROWS", vars.FEED_RETENTION_ROWS, 1),
   };
 }

@@ -8,12 +8,28 @@
  */
 import { hash53 } from "../domain/hash";
 
-/** How long an isolate trusts its copy of a tenant's assignment (a move takes effect within this). */
+/**
+ * How long an isolate trusts its copy of a tenant's assignment by default (a move takes effect within this, and
+ * waits this long before dropping the old copy). TENANT_ASSIGNMENT_CACHE_MS sets it (tests shorten it).
+ */
 export const ASSIGNMENT_CACHE_MS = 30_000;
+
+/** This deployment's assignment cache time. */
+export function assignmentCacheMs(env: Env): number {
+  const raw = (env as { TENANT_ASSIGNMENT_CACHE_MS?: string }).TENANT_ASSIGNMENT_CACHE_MS;
+  const value = raw === undefined ? Number.NaN : Number(raw);
+  return Number.isSafeInteger(value) && value > 0 ? value : ASSIGNMENT_CACHE_MS;
+}
 
 type Binding = string;
 
-const assignments = new Map<string, { binding: Binding; until: number }>();
+/** Where a tenant's read model lives, and how many times it has moved (feed cursors carry the epoch). */
+export interface Assignment {
+  readonly binding: Binding;
+  readonly epoch: number;
+}
+
+const assignments = new Map<string, Assignment & { until: number }>();
 const lists = new WeakMap<object, Binding[]>();
 
 /** The read model's database bindings, in configuration order (the primary, DB, first). */
@@ -62,23 +78,47 @@ export function defaultBinding(bindings: readonly Binding[], tenant: string): Bi
   return bindings[hash53(tenant) % bindings.length] ?? "DB";
 }
 
-/** The binding of the database that holds `tenant`'s read model (recorded on first sight). */
-export async function bindingFor(env: Env, tenant: string, now = Date.now()): Promise<Binding> {
+/** The assignment of `tenant`: recorded on first sight (when there is more than one database). */
+export async function assignmentOf(env: Env, tenant: string, now = Date.now()): Promise<Assignment> {
   const bindings = readModelBindings(env);
-  if (bindings.length === 1) return bindings[0] ?? "DB";
   const cached = assignments.get(tenant);
-  if (cached !== undefined && cached.until > now) return cached.binding;
-  const [, row] = await env.DB.batch<{ binding: string }>([
+  if (cached !== undefined && cached.until > now) return cached;
+  const [, row] = await env.DB.batch<{ binding: string; epoch: number }>([
     env.DB.prepare(
       "INSERT OR IGNORE INTO tenant_databases (tenant, binding, assigned_at) VALUES (?, ?, ?)",
     ).bind(tenant, defaultBinding(bindings, tenant), now),
-    env.DB.prepare("SELECT binding FROM tenant_databases WHERE tenant = ?").bind(tenant),
+    env.DB.prepare("SELECT binding, epoch FROM tenant_databases WHERE tenant = ?").bind(tenant),
   ]);
-  const recorded = row?.results[0]?.binding;
+  const recorded = row?.results[0];
   const binding =
-    recorded !== undefined && bindings.includes(recorded) ? recorded : defaultBinding(bindings, tenant);
-  assignments.set(tenant, { binding, until: now + ASSIGNMENT_CACHE_MS });
-  return binding;
+    recorded !== undefined && bindings.includes(recorded.binding)
+      ? recorded.binding
+      : defaultBinding(bindings, tenant);
+  const assignment = { binding, epoch: recorded?.epoch ?? 0 };
+  assignments.set(tenant, { ...assignment, until: now + assignmentCacheMs(env) });
+  return assignment;
+}
+
+/** The binding of the database that holds `tenant`'s read model. */
+export async function bindingFor(env: Env, tenant: string, now = Date.now()): Promise<Binding> {
+  const bindings = readModelBindings(env);
+  // One database: nothing to look up (a tenant's epoch only changes when it moves, which needs two).
+  if (bindings.length === 1) return bindings[0] ?? "DB";
+  return (await assignmentOf(env, tenant, now)).binding;
+}
+
+/** The feed epoch of `tenant`: 0 until its first move. */
+export async function epochOf(env: Env, tenant: string): Promise<number> {
+  if (readModelBindings(env).length === 1) return 0;
+  return (await assignmentOf(env, tenant)).epoch;
+}
+
+/** The database of `tenant`'s read model and its feed epoch, in one lookup. */
+export async function placeOf(env: Env, tenant: string): Promise<{ db: D1Database; epoch: number }> {
+  const bindings = readModelBindings(env);
+  if (bindings.length === 1) return { db: database(env, bindings[0] ?? "DB"), epoch: 0 };
+  const { binding, epoch } = await assignmentOf(env, tenant);
+  return { db: database(env, binding), epoch };
 }
 
 /** The database that holds `tenant`'s read model. */

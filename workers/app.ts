@@ -15,6 +15,7 @@ import { securityHeaders } from "./middleware/security-headers";
 import { adminRoutes } from "./routes/admin";
 import { documentRoutes } from "./routes/documents";
 import { feedRoutes, type PollClock, realClock } from "./routes/feed";
+import { maintenanceRoutes } from "./routes/maintenance";
 import { metricsRoutes } from "./routes/metrics";
 import { operationRoutes } from "./routes/operations";
 import { readRoutes } from "./routes/reads";
@@ -55,6 +56,7 @@ export function createApp(options: AppOptions = {}): OpenAPIHono<AppEnv> {
     ...metricsRoutes,
     ...feedRoutes(options.clock ?? realClock),
     ...adminRoutes,
+    ...maintenanceRoutes,
     ...operationRoutes,
     ...transactionRoutes,
     ...sagaRoutes,

@@ -102,3 +102,14 @@ export async function readBodyText(request: Request, limit: number): Promise<str
   }
   return decodeUtf8(bytes);
 }
+
+/** A JSON request body: its media type checked, read up to `limit` bytes, parsed (400 malformed-json). */
+export async function readJsonBody(request: Request, limit: number, mediaTypes = ["application/json"]) {
+  requireMediaType(request.headers.get("content-type") ?? undefined, mediaTypes);
+  const text = await readBodyText(request, limit);
+  try {
+    return JSON.parse(text) as unknown;
+  } catch {
+    throw new HttpProblem(400, "malformed-json", "Bad Request", "the request body is not valid JSON");
+  }
+}

@@ -13,10 +13,11 @@ import {
 } from "../../domain/event-message";
 import { objectName } from "../../domain/keys";
 import { errorText, log } from "../../platform/log";
+import { covers, type RebuildRow } from "../maintenance/rebuilds";
 import { archiveEvents } from "./archive";
 import { needsOrdering, settle } from "./held";
 import { changesProjection } from "./projections/changes";
-import { documentsProjection } from "./projections/documents";
+import { documentsProjection, shadowStatements } from "./projections/documents";
 import type { Projection } from "./projections/types";
 import { reindex } from "./reindex";
 
@@ -34,7 +35,23 @@ export interface ProjectorDeps {
   readonly now?: () => number;
   /** The database of a tenant's read model (the primary when there is one database). */
   readonly dbOf?: (tenant: string) => Promise<D1Database>;
+  /**
+   * The rebuilds under way (workers/maintenance/rebuilds.ts): what this batch projects goes into their generations
+   * too. Asked after the batch is archived, so that a rebuild's scan of the archive, which starts once every
+   * projector sees it, misses no event that is projected without it.
+   */
+  readonly rebuilds?: () => Promise<RebuildRow[]>;
+  /** A read-model database by binding name (the target of a move). */
+  readonly databaseOf?: (binding: string) => D1Database;
 }
+
+/** What a batch's rebuilds ask of it: shadow generations beside the live rows, and moves into another database. */
+interface Mirrors {
+  readonly shadows: readonly RebuildRow[];
+  readonly moves: ReadonlyArray<{ rebuild: RebuildRow; db: D1Database }>;
+}
+
+const NO_MIRRORS: Mirrors = { shadows: [], moves: [] };
 
 function fail(message: Message, reason: string, detail: unknown): void {
   log.warn("projection failed; retrying message", {
@@ -89,6 +106,24 @@ export async function projectBatch(batch: MessageBatch<unknown>, deps: Projector
     return;
   }
 
+  let mirrors = NO_MIRRORS;
+  try {
+    const rebuilds = (await deps.rebuilds?.()) ?? [];
+    if (rebuilds.length > 0) {
+      const databaseOf = deps.databaseOf ?? (() => deps.db);
+      mirrors = {
+        shadows: rebuilds.filter((r) => r.mode === "shadow"),
+        moves: rebuilds
+          .filter((r) => r.mode === "move")
+          .map((rebuild) => ({ rebuild, db: databaseOf(rebuild.target) })),
+      };
+    }
+  } catch (error) {
+    // Projecting without knowing would leave a rebuild's generation short of these events.
+    for (const { message } of ready) fail(message, "rebuilds-unknown", error);
+    return;
+  }
+
   const projectedAt = now();
   // Each tenant's events go to its own database: one D1 batch per database, so one's failure holds no other back.
   const dbOf = deps.dbOf ?? (async () => deps.db);
@@ -102,22 +137,25 @@ export async function projectBatch(batch: MessageBatch<unknown>, deps: Projector
     for (const { message } of ready) fail(message, "database-unknown", error);
     return;
   }
-  await Promise.all([...byDb].map(([db, group]) => applyGroup(db, group, projectedAt)));
+  await Promise.all([...byDb].map(([db, group]) => applyGroup(db, group, projectedAt, mirrors)));
 }
 
-/** Applies one database's share of a batch in one D1 batch; if it fails, each message alone (find the poison). */
+/**
+ * Applies one database's share of a batch in one D1 batch; if it fails, each message alone (find the poison). A
+ * message is acked once its events are in every generation under way too.
+ */
 async function applyGroup(
   db: D1Database,
   group: ReadonlyArray<{ message: Message; event: EventMessage }>,
   projectedAt: number,
+  mirrors: Mirrors,
 ): Promise<void> {
   try {
-    await db.batch(
-      await plan(
-        db,
-        group.map((r) => r.event),
-        projectedAt,
-      ),
+    await applyEvents(
+      db,
+      group.map((r) => r.event),
+      projectedAt,
+      mirrors,
     );
     for (const { message } of group) message.ack();
     return;
@@ -126,12 +164,42 @@ async function applyGroup(
   }
   for (const { message, event } of group) {
     try {
-      await db.batch(await plan(db, [event], projectedAt));
+      await applyEvents(db, [event], projectedAt, mirrors);
       message.ack();
     } catch (error) {
       fail(message, "d1-failed", error);
     }
   }
+}
+
+async function applyEvents(
+  db: D1Database,
+  events: readonly EventMessage[],
+  projectedAt: number,
+  mirrors: Mirrors,
+): Promise<void> {
+  // A shadow generation lives beside the live rows: its upserts join the live batch (one transaction).
+  const shadow = (applied: readonly EventMessage[]) =>
+    mirrors.shadows.flatMap((r) => {
+      const covered = applied.filter((e) => covers(r, e.tenant, e.collection));
+      return covered.length === 0 ? [] : shadowStatements(db, r.id, covered, projectedAt);
+    });
+  await db.batch(await plan(db, events, projectedAt, shadow));
+  // A move builds in another database: the same events go there too, as its own projection.
+  for (const { rebuild, db: target } of mirrors.moves) {
+    if (target === db) continue;
+    const covered = events.filter((e) => covers(rebuild, e.tenant, e.collection));
+    if (covered.length > 0) await projectInto(target, covered, projectedAt);
+  }
+}
+
+/** Projects `events` into `db` as the projector does (held transactions and all), in one D1 batch. */
+export async function projectInto(
+  db: D1Database,
+  events: readonly EventMessage[],
+  projectedAt: number,
+): Promise<void> {
+  await db.batch(await plan(db, events, projectedAt));
 }
 
 /** A probe's arrival, recorded (the monitor measures the pipeline by it); a failure only delays the measure. */
@@ -165,6 +233,7 @@ async function plan(
   db: D1Database,
   events: readonly EventMessage[],
   projectedAt: number,
+  shadow: (applied: readonly EventMessage[]) => D1PreparedStatement[] = () => [],
 ): Promise<[D1PreparedStatement, ...D1PreparedStatement[]]> {
   const free = events.filter((e) => !needsOrdering(e));
   const ordered = events.filter(needsOrdering);
@@ -180,7 +249,7 @@ async function plan(
     apply = [...free, ...settlement.apply];
     extra.push(...settlement.statements);
   }
-  const all = [...statements(db, apply, projectedAt), ...extra];
+  const all = [...statements(db, apply, projectedAt), ...extra, ...shadow(apply)];
   // A batch with nothing to apply (every event held, or duplicates) still runs one harmless statement.
   const [first = db.prepare("SELECT 1"), ...rest] = all;
   return [first, ...rest];

@@ -1,31 +1,61 @@
 /** The change feed's pages and the read model's statistics, as D1 queries, always within one tenant. */
-import { sql } from "drizzle-orm";
-import { all, type ChangeRow } from "./d1";
+import type { ChangeRow } from "./d1";
+import { stateJson } from "./states";
+
+/** A page of the feed in D1, and how far retention has pruned it (changes up to `horizon` are in R2 segments). */
+export interface FeedRead {
+  readonly rows: ChangeRow[];
+  readonly horizon: number;
+}
 
 /**
  * A page of a tenant's change feed after `after`: of one collection, of a list of them (a credential limited to
- * some collections), or of all. Each form runs on an index that starts with the tenant.
+ * some collections), or of all; with the retention horizon, read in the same transaction (so a page is never
+ * taken from rows pruned meanwhile). Each form runs on an index that starts with the tenant.
  */
-export function readChanges(
-  session: D1DatabaseSession,
+export async function readChanges(
+  session: D1DatabaseSession | D1Database,
   options: { after: number; limit: number; tenant: string; collections: readonly string[] | null },
-): Promise<ChangeRow[]> {
+): Promise<FeedRead> {
   const { after, limit, tenant, collections } = options;
-  if (collections === null) {
-    return all<ChangeRow>(
-      session,
-      sql`SELECT * FROM changes INDEXED BY changes_by_tenant WHERE tenant = ${tenant} AND seq > ${after}
-          ORDER BY seq LIMIT ${limit}`,
-    );
-  }
-  if (collections.length === 0) return Promise.resolve([]);
-  return all<ChangeRow>(
-    session,
-    sql`SELECT * FROM changes WHERE tenant = ${tenant} AND collection IN (${sql.join(
-      collections.map((c) => sql`${c}`),
-      sql`, `,
-    )}) AND seq > ${after} ORDER BY seq LIMIT ${limit}`,
-  );
+  if (collections !== null && collections.length === 0) return { rows: [], horizon: 0 };
+  const page =
+    collections === null
+      ? session
+          .prepare(
+            `SELECT * FROM changes INDEXED BY changes_by_tenant WHERE tenant = ?1 AND seq > ?2
+             ORDER BY seq LIMIT ?3`,
+          )
+          .bind(tenant, after, limit)
+      : session
+          .prepare(
+            `SELECT * FROM changes WHERE tenant = ?1 AND collection IN (SELECT value FROM json_each(?4))
+             AND seq > ?2 ORDER BY seq LIMIT ?3`,
+          )
+          .bind(tenant, after, limit, JSON.stringify(collections));
+  const [horizon, rows] = await session.batch<Record<string, unknown>>([
+    session.prepare("SELECT pruned_seq FROM feed_horizons WHERE tenant = ?").bind(tenant),
+    page,
+  ]);
+  return {
+    rows: (rows?.results ?? []) as unknown as ChangeRow[],
+    horizon: Number(horizon?.results[0]?.pruned_seq ?? 0),
+  };
+}
+
+/** One change as JSON text, its state spliced in as stored (never parsed and serialized again). */
+export async function changeJson(archive: R2Bucket, row: ChangeRow): Promise<string> {
+  const head = JSON.stringify({
+    seq: row.seq,
+    collection: row.collection,
+    id: row.id,
+    version: row.version,
+    type: row.type,
+    committedAt: new Date(row.committed_at).toISOString(),
+    ...(row.tx_id === null ? {} : { txId: row.tx_id }),
+  });
+  const data = row.type === "delete" ? null : await stateJson(archive, row);
+  return `${head.slice(0, -1)},"data":${data ?? "null"}}`;
 }
 
 export interface ReadModelStats {

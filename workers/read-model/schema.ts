@@ -1,4 +1,6 @@
 /** The D1 read model, in drizzle: documents with typed index slots, the change feed, dead letters. */
+
+import { sql } from "drizzle-orm";
 import {
   customType,
   index,
@@ -45,6 +47,8 @@ export const documents = sqliteTable(
     index("documents_k1").on(t.tenant, t.collection, t.deleted, t.k1, t.id),
     index("documents_k2").on(t.tenant, t.collection, t.deleted, t.k2, t.id),
     index("documents_k3").on(t.tenant, t.collection, t.deleted, t.k3, t.id),
+    /** Large states by reference: the states sweep asks whether one is still referenced. */
+    index("documents_by_ref").on(t.dataRef).where(sql`${t.dataRef} IS NOT NULL`),
   ],
 );
 
@@ -70,6 +74,7 @@ export const changes = sqliteTable(
     uniqueIndex("changes_key_version").on(t.tenant, t.collection, t.id, t.version),
     index("changes_by_collection").on(t.tenant, t.collection, t.seq),
     index("changes_by_tenant").on(t.tenant, t.seq),
+    index("changes_by_ref").on(t.dataRef).where(sql`${t.dataRef} IS NOT NULL`),
   ],
 );
 
@@ -249,7 +254,13 @@ export const rebuilds = sqliteTable(
     collection: text("collection"),
     /** The database the rebuilt read model goes to (a move when it is not the tenant's). */
     target: text("target").notNull(),
-    status: text("status", { enum: ["building", "done", "cancelled", "failed"] }).notNull(),
+    /**
+     * waiting (for every projector to see it), scanning (the archive), taking-over, draining (a move: isolates
+     * still route the tenant to its old database), then done, cancelled or failed.
+     */
+    status: text("status", {
+      enum: ["waiting", "scanning", "taking-over", "draining", "done", "cancelled", "failed"],
+    }).notNull(),
     objectsTotal: integer("objects_total"),
     objectsRead: integer("objects_read").notNull().default(0),
     eventsRead: integer("events_read").notNull().default(0),
@@ -257,6 +268,12 @@ export const rebuilds = sqliteTable(
     updatedAt: integer("updated_at").notNull(),
     finishedAt: integer("finished_at"),
     error: text("error"),
+    /** "shadow": built beside the live rows of the same database; "move": built in another database. */
+    mode: text("mode", { enum: ["shadow", "move"] })
+      .notNull()
+      .default("shadow"),
+    /** For a move, the database the tenant leaves. */
+    source: text("source"),
   },
   (t) => [index("rebuilds_by_status").on(t.status)],
 );
@@ -287,3 +304,28 @@ export const rebuildDocuments = sqliteTable(
   },
   (t) => [primaryKey({ columns: [t.rebuildId, t.tenant, t.collection, t.id] })],
 );
+
+/** Rebuilds that took over in this database: a takeover retried after it happened changes nothing. */
+export const rebuildTakeovers = sqliteTable("rebuild_takeovers", {
+  rebuildId: text("rebuild_id").primaryKey(),
+  at: integer("at").notNull(),
+});
+
+/**
+ * How far retention has pruned a tenant's change feed in this database (workers/maintenance/retention.ts): every
+ * change with seq <= pruned_seq is in R2 feed segments, not in `changes`.
+ */
+export const feedHorizons = sqliteTable("feed_horizons", {
+  tenant: text("tenant").primaryKey(),
+  prunedSeq: integer("pruned_seq").notNull(),
+  /** The newest commit time among the pruned changes: a rebuild restores no feed entry committed before it. */
+  prunedCommittedAt: integer("pruned_committed_at").notNull(),
+  prunedAt: integer("pruned_at").notNull(),
+});
+
+/** Where a long maintenance pass (the states sweep) stopped, to go on from there next time (primary database). */
+export const maintenanceCursors = sqliteTable("maintenance_cursors", {
+  name: text("name").primaryKey(),
+  value: text("value").notNull(),
+  updatedAt: integer("updated_at").notNull(),
+});

@@ -4,7 +4,13 @@ import type { AppEnv } from "../app";
 import { actorOf } from "./principal";
 
 export interface AuditEntry {
-  readonly action: "key.create" | "key.revoke" | "dead-letters.redrive" | "saga.resume";
+  readonly action:
+    | "key.create"
+    | "key.revoke"
+    | "dead-letters.redrive"
+    | "saga.resume"
+    | "rebuild.start"
+    | "rebuild.cancel";
   /** The tenant acted on; null for an action over every tenant. */
   readonly tenant: string | null;
   readonly target?: string;
