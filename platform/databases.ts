@@ -82,7 +82,7 @@ export function defaultBinding(bindings: readonly Binding[], tenant: string): Bi
 export async function assignmentOf(env: Env, tenant: string, now = Date.now()): Promise<Assignment> {
   const bindings = readModelBindings(env);
   const cached = assignments.get(tenant);
-  if (cached !== undefined && cached.until > now) return cached;
+  if (cached !== undefined && cached.until > now) return { binding: cached.binding, epoch: cached.epoch };
   const [, row] = await env.DB.batch<{ binding: string; epoch: number }>([
     env.DB.prepare(
       "INSERT OR IGNORE INTO tenant_databases (tenant, binding, assigned_at) VALUES (?, ?, ?)",
