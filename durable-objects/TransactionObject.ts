@@ -205,7 +205,8 @@ export class TransactionObject extends DurableObject<Env> implements Transaction
         return this.abort(
           abortedOutcome(
             "transaction-unavailable",
-            "a document of the transaction did not answer; nothing was applied",
+            "a document of the transaction did not answer; nothing was applied. Retry, with a new Idempotency-Key if " +
+              "you sent one (this key now stands for this outcome)",
             part.op_index,
           ),
         );
@@ -222,7 +223,8 @@ export class TransactionObject extends DurableObject<Env> implements Transaction
         return this.abort(
           abortedOutcome(
             "transaction-conflict",
-            "another transaction holds a document of this one; nothing was applied, retry",
+            "another transaction holds a document of this one; nothing was applied. Retry, with a new " +
+              "Idempotency-Key if you sent one (this key now stands for this outcome)",
             part.op_index,
           ),
         );
