@@ -263,6 +263,19 @@ describe("rebuild from the archive", () => {
     await finished((await startRebuild({ tenant })).id);
   });
 
+  it("refuses to take over from an archive that holds nothing for a scope with documents", async () => {
+    const { tenant, headers, db } = await tenantWithKey();
+    expect((await put("/v1/todos/only", { title: "only" }, headers)).status).toBe(201);
+    await projected(db, tenant, { only: 1 });
+    const archived = await env.ARCHIVE.list({ prefix: `events/${tenant}/` });
+    expect(archived.objects.length).toBeGreaterThan(0);
+    await env.ARCHIVE.delete(archived.objects.map((o) => o.key));
+    const started = await startRebuild({ tenant });
+    const failed = await finished(started.id, "failed");
+    expect(failed).toMatchObject({ error: expect.stringMatching(/archive holds no events/) });
+    expect(await rowsOf(db, tenant)).toMatchObject([{ id: "only", version: 1 }]);
+  });
+
   it("resumes after a failed step and finishes", async () => {
     const { tenant, headers, db } = await tenantWithKey();
     expect((await put("/v1/todos/x", { title: "x" }, headers)).status).toBe(201);

@@ -142,6 +142,20 @@ export class RebuildWorkflow extends WorkflowEntrypoint<Env, RebuildParams> {
         if (cursor === null) break;
       }
     }
+    if (total === 0) {
+      // An archive with nothing for a scope that has documents is the wrong bucket, or a lost one: taking over
+      // from it would empty the read model. Stop, and leave the read model as it is.
+      const live = await step.do("check an empty archive", () => this.hasDocuments(rebuild));
+      if (live) {
+        await step.do("refuse", () =>
+          setStatus(this.env, id, "failed", ["scanning"], {
+            error:
+              "the archive holds no events for this scope, but the read model has documents: nothing was changed",
+          }),
+        );
+        return "failed";
+      }
+    }
     await step.do("record the total", async () => {
       await this.env.DB.prepare("UPDATE rebuilds SET objects_total = ?2, updated_at = ?3 WHERE id = ?1")
         .bind(id, total, Date.now())
@@ -183,6 +197,24 @@ export class RebuildWorkflow extends WorkflowEntrypoint<Env, RebuildParams> {
     await step.do("drop the old copy", RETRIES, () => this.dropSource(rebuild));
     await step.do("finish", () => setStatus(this.env, id, "done", ["draining"]));
     return "done";
+  }
+
+  /** Whether the rebuild's scope has any document in the read model now. */
+  private async hasDocuments(rebuild: RebuildRow): Promise<boolean> {
+    const databases =
+      rebuild.tenant === null
+        ? allDatabases(this.env).map((d) => d.db)
+        : [await dbFor(this.env, rebuild.tenant)];
+    for (const db of databases) {
+      const found = await db
+        .prepare(
+          `SELECT 1 FROM documents WHERE (?1 IS NULL OR tenant = ?1) AND (?2 IS NULL OR collection = ?2) LIMIT 1`,
+        )
+        .bind(rebuild.tenant, rebuild.collection)
+        .first();
+      if (found !== null) return true;
+    }
+    return false;
   }
 
   /** The prefixes of the archive the rebuild scans: its tenant's (or every tenant's), and the old layout's. */
