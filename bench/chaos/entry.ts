@@ -35,6 +35,11 @@ interface ChaosVars {
   CHAOS_ABORT_AFTER?: string;
   /** A projector batch fails as a whole (the queue redelivers it). */
   CHAOS_PROJECTOR_FAIL?: string;
+  /**
+   * Not a probability: a slow projector. Every batch of the events queue waits this many milliseconds before it
+   * is projected, one batch at a time, so that the read side takes at most a batch per delay (bench/admission.ts).
+   */
+  CHAOS_PROJECTOR_DELAY_MS?: string;
   /** A delivered event is sent to the queue again: a duplicate, arriving out of order. */
   CHAOS_DUPLICATE?: string;
   /** A transaction's participant resets right after it prepared (held the document), before it answers. */
@@ -185,18 +190,74 @@ export class TransactionObject extends ProductionTransactionObject {
   }
 }
 
-export default {
-  fetch: worker.fetch,
-  async queue(batch, env, ctx) {
-    if (batch.queue === QUEUES.events && chance(env, "CHAOS_PROJECTOR_FAIL")) {
-      throw new Error("chaos: projector batch failed");
+/** The slow projector's turn: batches wait for the one before them, then for the delay. */
+let projectorTurn: Promise<unknown> = Promise.resolve();
+function slowly<T>(env: ChaosVars, project: () => Promise<T>): Promise<T> {
+  const delay = Number(env.CHAOS_PROJECTOR_DELAY_MS ?? "0");
+  if (!(delay > 0)) return project();
+  const turn = projectorTurn.then(async () => {
+    await new Promise((r) => setTimeout(r, delay));
+    return project();
+  });
+  projectorTurn = turn.catch(() => {});
+  return turn;
+}
+
+/**
+ * The harness's look at saga workflows, on this entry only: `POST /_chaos/sagas` with the operator secret and
+ * {"ids": [instance ids], "wake": boolean} answers each instance's status, how many of its steps returned and
+ * the last one's result, and its error (null: there is no instance). With `wake`, an instance not ended is sent
+ * an event no saga waits for: the local engine (Miniflare's) then loads it and replays it from its persisted
+ * steps. Cloudflare's engine resumes an instance whose process stopped by itself; the local one does not, so after
+ * each restart the harness asks for this (bench/chaos/sagas.ts).
+ */
+async function sagaInstances(request: Request, env: ChaosEnv): Promise<Response> {
+  if (request.headers.get("authorization") !== `Bearer ${env.TESSERA_ADMIN_SECRET}`) {
+    return new Response("chaos: the operator secret is needed", { status: 401 });
+  }
+  const { ids, wake } = (await request.json()) as { ids: string[]; wake: boolean };
+  const statuses: Record<string, { status: string; steps: number; last: string; error?: string } | null> = {};
+  // One at a time: the local runtime has crashed (a segfault) while many engines loaded at once after a restart.
+  for (const id of ids) {
+    let instance: WorkflowInstance;
+    try {
+      instance = await env.SAGAS.get(id);
+    } catch {
+      statuses[id] = null;
+      continue;
     }
-    if (batch.queue === QUEUES.events) {
+    const found = (await instance.status()) as InstanceStatus & { __LOCAL_DEV_STEP_OUTPUTS?: unknown[] };
+    const { status } = found;
+    const outputs = found.__LOCAL_DEV_STEP_OUTPUTS ?? [];
+    statuses[id] = {
+      status,
+      steps: outputs.length,
+      last: JSON.stringify(outputs.at(-1) ?? null).slice(0, 300),
+      ...(found.error === undefined ? {} : { error: JSON.stringify(found.error).slice(0, 300) }),
+    };
+    if (wake && !["complete", "errored", "terminated"].includes(status)) {
+      await instance.sendEvent({ type: "chaos-wake", payload: {} });
+    }
+  }
+  return Response.json(statuses);
+}
+
+export default {
+  fetch(request, env, ctx) {
+    if (new URL(request.url).pathname === "/_chaos/sagas" && request.method === "POST") {
+      return sagaInstances(request, env);
+    }
+    return worker.fetch(request, env, ctx);
+  },
+  async queue(batch, env, ctx) {
+    if (batch.queue !== QUEUES.events) return worker.queue(batch, env, ctx);
+    return slowly(env, async () => {
+      if (chance(env, "CHAOS_PROJECTOR_FAIL")) throw new Error("chaos: projector batch failed");
       const again = batch.messages
         .filter(() => chance(env, "CHAOS_DUPLICATE"))
         .map((m) => ({ body: m.body }));
       if (again.length > 0) await env.EVENTS.sendBatch(again, { delaySeconds: 1 });
-    }
-    return worker.queue(batch, env, ctx);
+      return worker.queue(batch, env, ctx);
+    });
   },
 } satisfies ExportedHandler<ChaosEnv, EventMessage>;

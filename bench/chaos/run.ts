@@ -2,14 +2,20 @@
  * `npm run chaos`: Tessera under fault injection (bench/chaos/entry.ts), with concurrent clients recording every
  * operation, a restart of the whole process mid-run with state on disk, then a drain and the checker's verdict.
  * Beside the document workload runs a bank (./bank): transfers between accounts by multi-document transactions,
- * checked for atomicity and conservation while it runs and after the drain (./bank-checker).
- * `--short` is the seeded run `npm test` includes; `--seconds=N --clients=N --docs=N --seed=N` and
- * `--accounts=N --bank-clients=N` shape a long run, `--send-fail=P`, `--decided-reset=P` (any fault below) its
- * faults. CHAOS_LOG=warn in the environment shows the service's own log.
+ * checked for atomicity and conservation while it runs and after the drain (./bank-checker); and a shop (./sagas):
+ * place-order sagas against a small stock, each of whose effects must happen once or be undone (./saga-checker).
+ * `--short` is the seeded run `npm test` includes; `--seconds=N --clients=N --docs=N --seed=N`,
+ * `--accounts=N --bank-clients=N` and `--sagas=N --saga-clients=N --stock=N --balance=N` shape a long run, `--send-fail=P`,
+ * `--decided-reset=P` (any fault below) its faults. The run fails when the read side converges later than
+ * `--converge-bound=S` seconds (15) after the drain began, restart included.
+ * CHAOS_LOG=warn in the environment shows the service's own log.
+ *
+ * `--admission` runs another experiment instead: admission control under a slow projector (./admission).
  */
 import { resolve } from "node:path";
 import { AUTH_BINDINGS, authFetch, HARNESS_TENANT } from "../lib/credential";
 import { bundle, type RunningSystem, start } from "../lib/server";
+import { admissionDemo } from "./admission";
 import { BANK_COLLECTION, Bank } from "./bank";
 import { checkBank, checkFeedTransactions, type FeedRow, type HeldRow, heldReady } from "./bank-checker";
 import {
@@ -24,6 +30,8 @@ import {
   type Violation,
 } from "./checker";
 import { seededRandom } from "./random";
+import { type AmountEvent, checkSagas } from "./saga-checker";
+import { SHOP_COLLECTIONS, Shop } from "./sagas";
 
 const arg = (name: string, fallback: number) =>
   Number(process.argv.find((a) => a.startsWith(`--${name}=`))?.split("=")[1] ?? fallback);
@@ -34,8 +42,17 @@ const settings = {
   docs: arg("docs", short ? 6 : 16),
   accounts: arg("accounts", 8),
   bankClients: arg("bank-clients", short ? 4 : 8),
+  sagas: arg("sagas", short ? 60 : 300),
+  sagaClients: arg("saga-clients", 4),
+  /** Units of each of the 3 SKUs, and each of 4 customers' balance: 10 and 250 for 60 sagas, in proportion. */
+  stock: arg("stock", Math.max(1, Math.round((10 * arg("sagas", short ? 60 : 300)) / 60))),
+  balance: arg("balance", Math.max(1, Math.round((250 * arg("sagas", short ? 60 : 300)) / 60))),
   seed: arg("seed", 42),
   drainSeconds: arg("drain", 120),
+  /** The read side must have converged this many seconds after the drain began (its restart included). */
+  convergeBound: arg("converge-bound", 15),
+  /** How long after the drain began every saga must have ended. */
+  sagaSeconds: arg("saga-deadline", 30),
 };
 /** Each fault's probability; `--decided-reset=0` and the like override one. */
 const faults: Record<string, string> = {
@@ -64,6 +81,8 @@ for (const name of Object.keys(faults)) {
 const timers = { CHAOS_RECOVERY_MS: "1000", CHAOS_LEASE_MS: "5000" };
 /** How long the drain waits for the transactions a fault left holding accounts: then they are held forever. */
 const HOLD_DEADLINE_MS = 45_000;
+/** How long the shop's read side may take to catch up once every saga ended. */
+const SHOP_SIDE_DEADLINE_MS = 15_000;
 const root = resolve(import.meta.dirname, "../..");
 const persistDir = resolve(root, "bench/.state/chaos");
 const port = 9500;
@@ -201,10 +220,18 @@ interface ReadSide {
   archived: Array<{ doc: string; version: number }>;
 }
 
-/** What the checks compare of a state: a chaos document's `value`, an account's balance. */
-const compared: Record<string, (data: { value?: unknown; balance?: unknown }) => string | null> = {
-  [collection]: (data) => (typeof data.value === "string" ? data.value : null),
-  [BANK_COLLECTION]: (data) => (typeof data.balance === "number" ? String(data.balance) : null),
+/** A field of a state as the checks compare it (null: absent, or of another type). */
+const field = (name: string, type: "string" | "number") => (data: Record<string, unknown>) =>
+  typeof data[name] === type ? String(data[name]) : null;
+/** An order's state, whole: its fields in a fixed order. */
+const whole = (data: Record<string, unknown>) => JSON.stringify(data, Object.keys(data).sort());
+/** What the checks compare of a state: a chaos document's `value`, an account's balance, a stock, an order. */
+const compared: Record<string, (data: Record<string, unknown>) => string | null> = {
+  [collection]: field("value", "string"),
+  [BANK_COLLECTION]: field("balance", "number"),
+  [SHOP_COLLECTIONS.inventory]: field("stock", "number"),
+  [SHOP_COLLECTIONS.balances]: field("balance", "number"),
+  [SHOP_COLLECTIONS.orders]: whole,
 };
 
 /** The read side of both workloads' collections, and the events the projector still holds back. */
@@ -275,7 +302,17 @@ async function readSide(system: RunningSystem): Promise<{ sides: Map<string, Rea
   };
 }
 
-/** The read model, the change feed and the archive against both workloads' logs. */
+/** A stock's or balance's history as the read-side checks take it. */
+function amountLogs(histories: ReadonlyMap<string, readonly AmountEvent[]>): Map<string, LogEntry[]> {
+  return new Map(
+    [...histories].map(([id, events]) => [
+      id,
+      events.map((e) => ({ version: e.version, value: e.value === null ? null : String(e.value) })),
+    ]),
+  );
+}
+
+/** The read model, the change feed and the archive against the workloads' logs. */
 function readSideViolations(
   side: { sides: Map<string, ReadSide>; held: HeldRow[] },
   logsOf: ReadonlyMap<string, ReadonlyMap<string, LogEntry[]>>,
@@ -299,6 +336,41 @@ function readSideViolations(
   return violations;
 }
 
+/** How many violations of each kind. */
+function kindsOf(violations: readonly Violation[]): string {
+  const kinds = new Map<string, number>();
+  for (const v of violations) kinds.set(v.check, (kinds.get(v.check) ?? 0) + 1);
+  return [...kinds].map(([kind, n]) => `${kind} ${n}`).join(", ");
+}
+
+/**
+ * The outboxes that reported a backlog (D1 outbox_backlog), how long the latest-due one backs off, and when the
+ * pipeline monitor last sent a probe (it probes, and wakes backed-off outboxes, while writes ask it for the lag).
+ */
+async function backedOff(system: RunningSystem): Promise<string> {
+  const db = await system.mf.getD1Database("DB");
+  const row = await db
+    .prepare(
+      "SELECT count(*) AS n, sum(events) AS events, max(retry_at) AS last FROM outbox_backlog WHERE tenant = ?",
+    )
+    .bind(HARNESS_TENANT)
+    .first<{ n: number; events: number | null; last: number | null }>();
+  const probe = await db
+    .prepare("SELECT max(sent_at) AS at FROM pipeline_probes")
+    .first<{ at: number | null }>();
+  const monitor =
+    probe?.at == null
+      ? "the monitor has sent no probe"
+      : `the monitor's last probe was sent ${((Date.now() - probe.at) / 1000).toFixed(1)} s ago`;
+  if (row === null || row.n === 0) return `no outbox reports a backlog; ${monitor}`;
+  const wait = row.last === null ? null : (row.last - Date.now()) / 1000;
+  return (
+    `${row.n} outboxes report a backlog of ${row.events ?? 0} events` +
+    (wait === null || wait <= 0 ? "" : `, the last retry due in ${wait.toFixed(1)} s`) +
+    `; ${monitor}`
+  );
+}
+
 /** The held events that wait for nothing (see heldReady), on this read side. */
 function readyButHeld(side: { sides: Map<string, ReadSide>; held: HeldRow[] }): Map<string, string> {
   const feed = new Set<string>();
@@ -315,7 +387,8 @@ async function main(): Promise<void> {
   base = system.url;
   console.log(
     `chaos: ${settings.clients} clients, ${settings.docs} documents, ${settings.seconds} s, seed ${settings.seed}; ` +
-      `bank: ${settings.bankClients} clients, ${settings.accounts} accounts`,
+      `bank: ${settings.bankClients} clients, ${settings.accounts} accounts; ` +
+      `shop: ${settings.sagaClients} clients, ${settings.sagas} sagas, 3 SKUs of ${settings.stock}, 4 balances of ${settings.balance}`,
   );
   console.log(
     `faults: ${Object.entries(faults)
@@ -329,7 +402,22 @@ async function main(): Promise<void> {
       lastAnswer = clock();
     },
   );
-  await bank.open();
+  const shop = new Shop(
+    {
+      skus: 3,
+      stock: settings.stock,
+      customers: 4,
+      balance: settings.balance,
+      sagas: settings.sagas,
+      clients: settings.sagaClients,
+      seed: settings.seed,
+    },
+    () => base,
+    () => {
+      lastAnswer = clock();
+    },
+  );
+  await Promise.all([bank.open(), shop.open()]);
   // Its accounts in the read model before the clients start (a few seconds at most: the sampler checks from then).
   await bank.visible(3_000);
 
@@ -340,6 +428,8 @@ async function main(): Promise<void> {
     ...Array.from({ length: settings.clients }, (_, i) => client(i, until, ops)),
     ...Array.from({ length: settings.bankClients }, (_, i) => bank.client(i, until)),
     bank.sampler(() => clock() < until),
+    ...Array.from({ length: settings.sagaClients }, (_, i) => shop.client(i, until)),
+    shop.sampler(() => clock() < until),
   ];
   // Halfway, the whole process goes down and comes back with the same state on disk.
   await new Promise((r) => setTimeout(r, (settings.seconds * 1000) / 2));
@@ -347,6 +437,8 @@ async function main(): Promise<void> {
   console.log("restart: the process is down");
   system = await start(spec(true), script, { port, persistDir, fresh: false });
   console.log("restart: back up with its state");
+  // The sagas under way when it stopped resume (Cloudflare's engine resumes them itself; see ./sagas).
+  await shop.wake();
   await Promise.all(clients);
   // A runtime that crashed (workerd has segfaulted here once, after the restart) leaves the clients without
   // answers: said plainly, since the run then exercised less than it claims. The drain starts it again.
@@ -358,9 +450,13 @@ async function main(): Promise<void> {
   }
 
   // Drain: faults off, the outbox alarms and queue retries deliver what is left; dead letters are redriven.
+  const drainBegan = clock();
   await system.stop();
   system = await start(spec(false), script, { port, persistDir, fresh: false });
   const drainStart = clock();
+  await shop.wake();
+  // Every saga ends while the drain runs: their outcomes are read once the read side converged.
+  const sagasEnded = shop.settle(settings.sagaSeconds * 1000 - (clock() - drainBegan));
   // Transactions a fault interrupted hold their accounts until their coordinator (or a lease) finishes them.
   const finalBalances = await bank.settle(HOLD_DEADLINE_MS);
   const settled = (clock() - drainStart) / 1000;
@@ -406,7 +502,8 @@ async function main(): Promise<void> {
     }
     // The drain can take a minute (objects whose polls backed off during the faults ask again only when due).
     console.log(
-      `drain: ${((clock() - drainStart) / 1000).toFixed(1)} s, ${violations.length} differences left between the logs and the read side`,
+      `drain: ${((clock() - drainStart) / 1000).toFixed(1)} s, ${violations.length} differences left between the logs and the read side ` +
+        `(${kindsOf(violations)}); ${await backedOff(system)}`,
     );
     const redrive = await authFetch(`${base}/v1/_admin/dead-letters/redrive`, { method: "POST" });
     // A 503 (the queue refused the redrive) is retried with the next round; a refused credential is a harness bug.
@@ -417,8 +514,36 @@ async function main(): Promise<void> {
     await new Promise((r) => setTimeout(r, 1000));
   }
   const convergeSeconds = (clock() - drainStart) / 1000;
+  const convergeSinceBegan = (clock() - drainBegan) / 1000;
   draining = false;
   await sampling;
+
+  // The shop: every saga's outcome against the histories, then the read side of its documents.
+  const sagasEndedMs = await sagasEnded;
+  const endedSeconds = sagasEndedMs === null ? null : (drainStart - drainBegan + sagasEndedMs) / 1000;
+  const shopState = await shop.state();
+  const sagaCheck = checkSagas(shop.spec, shop.orders, shopState);
+  const shopLogs = new Map([
+    [SHOP_COLLECTIONS.inventory, amountLogs(shopState.inventory)],
+    [SHOP_COLLECTIONS.balances, amountLogs(shopState.balances)],
+    [
+      SHOP_COLLECTIONS.orders,
+      new Map(
+        [...shopState.orders].map(([id, events]) => [
+          id,
+          events.map((e) => ({ version: e.version, value: e.data === null ? null : whole(e.data) })),
+        ]),
+      ),
+    ],
+  ]);
+  const shopSideBegan = clock();
+  let shopSide: Violation[] = [];
+  for (;;) {
+    shopSide = readSideViolations(await readSide(system), shopLogs);
+    if (shopSide.length === 0 || clock() - shopSideBegan > SHOP_SIDE_DEADLINE_MS) break;
+    await new Promise((r) => setTimeout(r, 500));
+  }
+  const shopSideSeconds = (clock() - shopSideBegan) / 1000;
   violations = [
     ...checkLinearizability(ops, history),
     ...violations,
@@ -426,7 +551,17 @@ async function main(): Promise<void> {
     ...checkBank(bank.spec, bank.transfers, accountHistories, finalBalances),
     ...checkFeedTransactions(side.sides.get(BANK_COLLECTION)?.feedRows ?? [], accountHistories),
     ...stuck.values(),
+    ...shop.violations,
+    ...sagaCheck.violations,
+    ...shopSide,
   ];
+  if (converged && convergeSinceBegan > settings.convergeBound) {
+    violations.push({
+      check: "convergence-bound",
+      doc: "*",
+      detail: `the read side converged ${convergeSinceBegan.toFixed(1)} s after the drain began (its restart included); the bound is ${settings.convergeBound} s`,
+    });
+  }
   const summary = summarize(ops, history);
   await system.stop();
 
@@ -437,7 +572,11 @@ async function main(): Promise<void> {
       `writes unanswered ${unanswered}, lost ${summary.lost}, ` +
       `duplicated ${summary.duplicated}, unacknowledged but applied ${summary.unacknowledgedApplied}, ` +
       `events ${[...history.values()].reduce((n, l) => n + l.length, 0)}, ` +
-      `converged ${converged ? `in ${convergeSeconds.toFixed(1)} s` : `NOT within ${settings.drainSeconds} s`}`,
+      `converged ${
+        converged
+          ? `in ${convergeSeconds.toFixed(1)} s (${convergeSinceBegan.toFixed(1)} s after the drain began, restart included; bound ${settings.convergeBound} s)`
+          : `NOT within ${settings.drainSeconds} s`
+      }`,
   );
   const counts = bank.counts();
   const applied = new Set(
@@ -453,7 +592,52 @@ async function main(): Promise<void> {
       `sampled ${bank.sampled.full} queries of all accounts, ${bank.sampled.strong} strong reads ` +
       `(${bank.sampled.locked} locked); final balances add up to ${sum}`,
   );
-  const proved = summary.acknowledged > 0 && counts.committed > 0 && bank.sampled.full > 0;
+  const sagas = sagaCheck.counts;
+  const wakes = shop.wakes
+    .map(
+      (w) =>
+        w.error ??
+        `${w.woken} woken (${Object.entries(w.states)
+          .map(([k, n]) => `${n} ${k}`)
+          .join(", ")}), ${w.missing} without an instance`,
+    )
+    .join("; ");
+  // How long sagas took, from their record's creation to their end; why the compensated ones were undone.
+  const took = shop.orders
+    .flatMap((o) =>
+      o.final?.finishedAt == null || o.final.createdAt === undefined
+        ? []
+        : [Date.parse(o.final.finishedAt) - Date.parse(o.final.createdAt)],
+    )
+    .sort((a, b) => a - b);
+  // How the starts were answered, besides their 202s.
+  const answered = new Map<string, number>();
+  for (const o of shop.orders) {
+    for (const a of o.answers) if (a !== "202") answered.set(a, (answered.get(a) ?? 0) + 1);
+  }
+  const why = new Map<string, number>();
+  for (const o of shop.orders) {
+    if (o.final?.status !== "compensated") continue;
+    const step = o.final.reason?.split(":")[0] ?? "?";
+    why.set(step, (why.get(step) ?? 0) + 1);
+  }
+  console.log(
+    `sagas: ${shop.orders.length} started, completed ${sagas.completed}, compensated ${sagas.compensated}, ` +
+      `failed ${sagas.failed}, not terminal ${sagas.stuck}, never started ${sagas.notStarted}; ` +
+      `compensated at ${[...why].map(([step, n]) => `${step} ${n}`).join(", ") || "none"}; ` +
+      `starts also answered ${[...answered].map(([a, n]) => `${a} x${n}`).join(", ") || "nothing else"}; ` +
+      `each took ${took.length === 0 ? "?" : `${took[Math.floor(took.length / 2)]} ms median, ${took.at(-1)} ms at most`}; ` +
+      `all terminal ${endedSeconds === null ? `NOT within ${settings.sagaSeconds} s` : `${endedSeconds.toFixed(1)} s after the drain began`}; ` +
+      `stock left ${shop.spec.skus.map((sku) => shopState.stock.get(sku)).join("/")} of ${shop.spec.stock} each; ` +
+      `${shop.sampled.strong} strong reads; after restarts: ${wakes}; ` +
+      `shop read side ${shopSide.length === 0 ? `converged in ${shopSideSeconds.toFixed(1)} s more` : "NOT converged"}`,
+  );
+  const proved =
+    summary.acknowledged > 0 &&
+    counts.committed > 0 &&
+    bank.sampled.full > 0 &&
+    sagas.completed > 0 &&
+    sagas.compensated > 0;
   if (violations.length > 0 || !proved) {
     // Up to five of each kind, so that a frequent kind hides no other.
     const kinds = new Map<string, Violation[]>();
@@ -467,10 +651,13 @@ async function main(): Promise<void> {
     if (counts.committed === 0) console.log("VIOLATION: no transfer committed; the bank proves nothing");
     if (bank.sampled.full === 0)
       console.log("VIOLATION: no query showed every account; the sums were never checked");
+    if (sagas.completed === 0 || sagas.compensated === 0)
+      console.log("VIOLATION: no saga completed, or none compensated; the shop proves little");
     console.log("verdict: FAIL");
     process.exit(1);
   }
   console.log("verdict: PASS");
 }
 
-await main();
+if (process.argv.includes("--admission")) await admissionDemo();
+else await main();
