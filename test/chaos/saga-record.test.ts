@@ -7,8 +7,7 @@
  * the second run sends the same key with another body: the document refuses it as a reused key, the step throws
  * on every retry, and once they are spent the workflow errors with the saga left `running` or `compensating`.
  *
- * `it.fails` while the bug is there: the day a transition run again is taken as the same one, it passes, and
- * this test fails until `.fails` is removed.
+ * Fixed: a transition's key names it once per saga, so a key already used is taken as the transition recorded.
  */
 import { env } from "cloudflare:workers";
 import { describe, expect, it } from "vitest";
@@ -16,7 +15,7 @@ import { recordKey, SagaRecordStore } from "../../workers/sagas/record";
 import { uniqueId } from "../helpers";
 
 describe("a saga record's transition run twice, as a step Workflows runs again", () => {
-  it.fails("is applied once and taken as done the second time (today: refused as a reused key)", async () => {
+  it("is applied once and taken as done the second time", async () => {
     const store = new SagaRecordStore(env, recordKey("default", uniqueId("saga")));
     const created = await store.create("place-order", [], "2026-01-01T00:00:00.000Z", "fingerprint");
     expect(created.kind).toBe("committed");

@@ -5,6 +5,7 @@
  */
 import { allDatabases, database, dbFor } from "../../platform/databases";
 import { errorText, log } from "../../platform/log";
+import { instanceId, recordKey, SagaRecordStore } from "../sagas/record";
 import { activeRebuilds, discardGeneration, dropTenant, type RebuildRow, setStatus } from "./rebuilds";
 import { pruneFeeds } from "./retention";
 
@@ -25,10 +26,19 @@ export interface HousekeepingResult {
   feedChangesArchived: number;
   statesDeleted: number;
   rebuildsTidied: number;
+  sagasEnded: number;
 }
 
+/** A saga still `running` with no workflow this long after its last change never started (see endUnstarted). */
+const UNSTARTED_AFTER_MS = 15 * 60_000;
+
 export async function runHousekeeping(env: Env, now = Date.now()): Promise<HousekeepingResult> {
-  const result: HousekeepingResult = { feedChangesArchived: 0, statesDeleted: 0, rebuildsTidied: 0 };
+  const result: HousekeepingResult = {
+    feedChangesArchived: 0,
+    statesDeleted: 0,
+    rebuildsTidied: 0,
+    sagasEnded: 0,
+  };
   for (const { binding, db } of allDatabases(env)) {
     await pruneFeeds(env, db, now, FEED_BUDGET).then(
       (n) => {
@@ -48,6 +58,12 @@ export async function runHousekeeping(env: Env, now = Date.now()): Promise<House
       result.rebuildsTidied = n;
     },
     (error) => log.warn("rebuild tidying failed", { error: errorText(error) }),
+  );
+  await endUnstarted(env, now).then(
+    (n) => {
+      result.sagasEnded = n;
+    },
+    (error) => log.warn("saga sweep failed", { error: errorText(error) }),
   );
   log.info("housekeeping", { ...result });
   return result;
@@ -170,4 +186,53 @@ export async function tidyRebuilds(env: Env, now = Date.now()): Promise<number> 
     }
   }
   return stopped.length + ended;
+}
+
+/**
+ * Sagas whose record says `running` but whose workflow does not exist: the Worker stopped between writing the record
+ * and creating the workflow, and no retry with an Idempotency-Key came to create it. Nothing ran, so each is ended
+ * as `cancelled`, visibly, instead of running forever. Only a Workflows answer that the instance is not found
+ * counts: a Workflows outage ends nothing.
+ */
+export async function endUnstarted(env: Env, now = Date.now()): Promise<number> {
+  let ended = 0;
+  for (const { db } of allDatabases(env)) {
+    const { results: tenants } = await db
+      .prepare("SELECT tenant FROM collection_stats WHERE collection = '_sagas' AND documents > 0")
+      .all<{ tenant: string }>();
+    for (const { tenant } of tenants) {
+      const { results } = await db
+        .prepare(
+          `SELECT id FROM documents INDEXED BY documents_k0
+           WHERE tenant = ? AND collection = '_sagas' AND deleted = 0 AND k0 = 'running' AND updated_at < ?
+           LIMIT 100`,
+        )
+        .bind(tenant, now - UNSTARTED_AFTER_MS)
+        .all<{ id: string }>();
+      for (const { id } of results) {
+        const missing = await env.SAGAS.get(instanceId(tenant, id)).then(
+          () => false,
+          (error: unknown) => /not[._ ]?found/i.test(errorText(error)),
+        );
+        if (!missing) continue;
+        const store = new SagaRecordStore(env, recordKey(tenant, id));
+        try {
+          await store.transition(
+            "not-started",
+            [
+              { op: "test", path: "/status", value: "running" },
+              { op: "replace", path: "/status", value: "cancelled" },
+              { op: "replace", path: "/reason", value: "the saga could not start; nothing ran" },
+            ],
+            new Date(now).toISOString(),
+          );
+          ended += 1;
+        } catch (error) {
+          // It moved on meanwhile (its workflow was created after all): nothing to end.
+          log.info("saga not ended", { tenant, id, error: errorText(error) });
+        }
+      }
+    }
+  }
+  return ended;
 }

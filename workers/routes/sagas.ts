@@ -26,7 +26,7 @@ import { orUnavailable } from "../read-model/d1";
 import { runQuery } from "../read-model/queries";
 import { queryReadModel } from "../read-model/read-source";
 import { toEnvelopeJson } from "../read-model/states";
-import { recordKey, SagaRecordStore } from "../sagas/record";
+import { instanceId, recordKey, SagaRecordStore } from "../sagas/record";
 import type { SagaParams } from "../sagas/workflow";
 import { auditStatement } from "../security/audit";
 import { needs } from "../security/principal";
@@ -78,9 +78,6 @@ const ListQuery = z.object({
   cursor: z.string().optional(),
 });
 
-/** The Workflows instance of a saga: tenant and id (ids are fixed-length, so the pair is unambiguous). */
-const instanceId = (tenant: string, sagaId: string) => `${tenant}--${sagaId}`;
-
 function allowedOrigins(env: Env): string[] {
   return (env.SAGA_HTTP_ORIGINS ?? "")
     .split(",")
@@ -124,6 +121,15 @@ async function start(c: Context<AppEnv>, name: string, body: unknown, steps: Sag
         "Unprocessable Content",
         "this Idempotency-Key was already used for a different saga",
       );
+    }
+    // A first attempt may have written the record and not created the workflow (Workflows refused it, or the
+    // Worker stopped between the two): a saga still running is made sure of its workflow before the answer.
+    const params: SagaParams = { sagaId, tenant: principal.tenant, name, steps };
+    if (
+      existing.status === "running" &&
+      !(await startWorkflow(c.env, instanceId(principal.tenant, sagaId), params))
+    ) {
+      throw sagaUnavailable(true);
     }
     return jsonResponse({ id: sagaId, status: existing.status }, 202, {
       ...location,

@@ -19,6 +19,9 @@ export const recordKey = (tenant: string, sagaId: string): DocumentKey => ({
   id: sagaId,
 });
 
+/** The Workflows instance of a saga: tenant and id (ids are fixed-length, so the pair is unambiguous). */
+export const instanceId = (tenant: string, sagaId: string) => `${tenant}--${sagaId}`;
+
 export class SagaRecordStore {
   constructor(
     private readonly env: Env,
@@ -64,6 +67,10 @@ export class SagaRecordStore {
       { type: "json-patch", json: JSON.stringify(patch) },
       `${this.key.id}-record-${label}`,
     );
+    // The key names this transition of this saga, so a key already used means the transition is recorded: a step
+    // Workflows runs again after a restart sends it with another time in the body, which the object refuses as a
+    // different request, and that refusal is the proof it committed the first time.
+    if (result.kind === "idempotency-key-reused") return;
     if (result.kind !== "committed") throw new Error(`the saga record refused ${label}: ${result.kind}`);
   }
 
