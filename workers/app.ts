@@ -23,6 +23,7 @@ import { sagaRoutes } from "./routes/sagas";
 import { systemRoutes } from "./routes/system";
 import { registerRoutes } from "./routes/table";
 import { transactionRoutes } from "./routes/transactions";
+import { transferRoutes } from "./routes/transfer";
 import type { Principal } from "./security/principal";
 
 export interface AppEnv {
@@ -60,6 +61,7 @@ export function createApp(options: AppOptions = {}): OpenAPIHono<AppEnv> {
     ...operationRoutes,
     ...transactionRoutes,
     ...sagaRoutes,
+    ...transferRoutes,
     ...readRoutes,
     ...documentRoutes,
   ]);

@@ -1,5 +1,6 @@
 /** Request and response schemas, declared once: the routes validate parameters with them and /openapi.json describes them. */
 import { z } from "@hono/zod-openapi";
+import { COLLECTIONS } from "../domain/collections";
 import { MAX_ID_BYTES, NAME } from "../domain/keys";
 import { JsonPatchDocument } from "../domain/patch/json-patch-schema";
 import { DEFAULT_QUERY_LIMIT, MAX_QUERY_LIMIT } from "../domain/query";
@@ -300,3 +301,124 @@ export const RESPONSE_HEADERS = {
     schema: { type: "string" as const },
   },
 };
+
+/** Bulk export and import (workers/routes/transfer.ts): NDJSON, one JSON object per line. */
+export const NDJSON = "application/x-ndjson";
+export const MAX_IMPORT_LINES = 1000;
+export const MAX_IMPORT_BYTES = 4 * 1024 * 1024;
+
+export const ExportQuery = z.object({
+  collection: z
+    .string()
+    .regex(NAME)
+    .optional()
+    .openapi({ description: "export one collection (default: every collection the credential may use)" }),
+});
+
+/** A collection's document schema's name among the components: `line-items` is `LineItemsDocument`. */
+export function collectionSchemaName(collection: string): string {
+  return `${collection
+    .split(/[-_]/)
+    .map((part) => part.charAt(0).toUpperCase() + part.slice(1))
+    .join("")}Document`;
+}
+
+/**
+ * An exported document of each collection that declares a schema (domain/collections.ts), its data typed by it:
+ * the OpenAPI document carries every declared collection's schema as a component (TodosDocument, ...), and a
+ * client generated from it knows each collection's document type by its name.
+ */
+const typedExportLines = Object.entries(COLLECTIONS).flatMap(([name, config]) =>
+  config.schema === undefined
+    ? []
+    : [
+        z.object({
+          ...Envelope.shape,
+          collection: z.literal(name),
+          data: (config.schema as z.ZodType).openapi(collectionSchemaName(name), {
+            description: `A document of the collection ${name} (its schema in domain/collections.ts)`,
+          }),
+        }),
+      ],
+);
+
+export const ExportLine = z
+  .union([
+    z
+      .object({
+        tessera: z.literal("export"),
+        position: z
+          .string()
+          .openapi({ description: "the change-feed position the export is consistent as of" }),
+        collection: z.string().nullable(),
+        estimate: z
+          .number()
+          .int()
+          .openapi({ description: "about how many documents follow (the live documents when it started)" }),
+      })
+      .openapi({ title: "ExportStart", description: "the first line" }),
+    ...typedExportLines,
+    Envelope,
+    z
+      .object({
+        tessera: z.literal("end"),
+        position: z.string(),
+        documents: z.number().int().openapi({ description: "how many document lines were sent" }),
+      })
+      .openapi({ title: "ExportEnd", description: "the last line: an export without it was cut short" }),
+  ])
+  .openapi("ExportLine", {
+    description:
+      "One line of an export: a first line with the position, one document per line in (collection, id) order, " +
+      "and a last line with the count",
+  });
+
+export const ImportHeaders = z.object({
+  "Import-Id": z
+    .string()
+    .regex(/^[A-Za-z0-9._~:-]{1,128}$/)
+    .openapi({
+      param: { name: "Import-Id", in: "header" },
+      description:
+        "names the import (the CLI derives it from the file's hash): each line's write is keyed by it and the " +
+        "line's number, so sending a line again replays it instead of applying it twice",
+      example: "sha256-3f1c9a",
+    }),
+  "Import-Line": z
+    .string()
+    .regex(INTEGER)
+    .optional()
+    .openapi({
+      param: { name: "Import-Line", in: "header" },
+      type: "integer",
+      description: "the number in the file of the body's first line (default 1)",
+    }),
+});
+
+export const ImportBody = z.string().openapi("ImportBody", {
+  description:
+    `NDJSON, at most ${MAX_IMPORT_LINES} lines and ${MAX_IMPORT_BYTES} bytes: one {"collection", "id", "data"} per ` +
+    "line (an export's lines do: version and times are ignored, and its first and last lines are skipped)",
+  example: '{"collection":"todos","id":"t-1","data":{"title":"write docs"}}\n',
+});
+
+export const ImportResult = z
+  .object({
+    importId: z.string(),
+    first: z.number().int().openapi({ description: "the number of the body's first line" }),
+    lines: z.number().int().openapi({ description: "lines in the body" }),
+    written: z.number().int().openapi({ description: "lines applied by this request" }),
+    replayed: z.number().int().openapi({ description: "lines an earlier request of this import applied" }),
+    skipped: z.number().int().openapi({ description: "blank lines, and an export's first and last lines" }),
+    refused: z.array(
+      z.object({
+        line: z.number().int(),
+        status: z.number().int().openapi({ description: "the status a single write would have had" }),
+        code: z.string(),
+        detail: z.string(),
+        pointer: z.string().optional(),
+        retryable: z.boolean().openapi({ description: "true when sending the line again may succeed" }),
+      }),
+    ),
+  })
+  .openapi("ImportResult");

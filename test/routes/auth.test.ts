@@ -38,6 +38,8 @@ const SCOPE_OF: Record<string, Scope> = {
   cancelSaga: "write",
   resumeSaga: "admin",
   getMetrics: "admin",
+  exportDocuments: "read",
+  importDocuments: "write",
 };
 /** The operations every version of the API has had; newer ones (transactions, sagas) join SCOPE_OF as they land. */
 const NEWER = [
@@ -48,6 +50,8 @@ const NEWER = [
   "getSaga",
   "cancelSaga",
   "resumeSaga",
+  "exportDocuments",
+  "importDocuments",
 ];
 const CORE = Object.keys(SCOPE_OF).filter((id) => !NEWER.includes(id));
 
