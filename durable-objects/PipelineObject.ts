@@ -4,7 +4,8 @@
  * alarm sends a probe through the events queue every PROBE_EVERY_MS and reads from D1 when the projector saw the
  * earlier ones: the lag is the age of the oldest probe not yet seen, else the last one's transit time. Once the
  * pipeline takes probes again, it wakes the documents that reported a backed-off outbox, so that they send now
- * instead of when their backoff ends (minutes after a long fault).
+ * instead of when their backoff ends (minutes after a long fault). It keeps going, asked or not, while the read
+ * side is behind or a document reports a backlog; the minute cron (the audit) starts it when a backlog is reported.
  */
 import { DurableObject } from "cloudflare:workers";
 import { errorText, log } from "../platform/log";
@@ -57,15 +58,27 @@ export class PipelineObject extends DurableObject<Env> {
 
   override async alarm(): Promise<void> {
     const now = Date.now();
+    let pending = false;
     try {
       await this.measure(now);
       await this.probe(now);
       if (this.measuredAt === now && this.lagMs < HEALTHY_TRANSIT_MS) await this.nudge(now);
+      pending = await this.backlogReported();
     } catch (error) {
       log.warn("pipeline monitor round failed", { error: errorText(error) });
+      pending = true; // a round that failed says nothing about the pipeline: look again
     }
-    if (Date.now() - this.askedAt < IDLE_AFTER_MS) await this.ctx.storage.setAlarm(now + PROBE_EVERY_MS);
-    else this.armed = false;
+    // Kept going while anyone asks, and also while the read side is behind or an outbox reports a backlog: a
+    // drain after a fault or a restart has no writes to ask, and it is when the recovery matters.
+    const behind = this.lagMs > PROBE_EVERY_MS;
+    if (Date.now() - this.askedAt < IDLE_AFTER_MS || behind || pending) {
+      await this.ctx.storage.setAlarm(now + PROBE_EVERY_MS);
+    } else this.armed = false;
+  }
+
+  /** Whether any document reports events its outbox has not got into the change feed. */
+  private async backlogReported(): Promise<boolean> {
+    return (await this.env.DB.prepare("SELECT 1 FROM outbox_backlog LIMIT 1").first()) !== null;
   }
 
   private async measure(now: number): Promise<void> {

@@ -73,11 +73,14 @@ export async function runAudit(
   );
   const docs = sampled.flat();
   if (docs.length === 0) return { sampled: 0, mismatches: 0, repaired: 0 };
-  // The monitor's last measure, without asking for more: the audit must not keep the probes going on its own.
-  const lag = await env.PIPELINE.get(env.PIPELINE.idFromName("pipeline"))
-    .peek()
-    .then((l) => l.lagMs)
-    .catch(() => 0);
+  // The monitor's last measure, without asking for more: the audit must not keep the probes going on its own,
+  // except while documents report a backlog, when the monitor's rounds are what wakes them (after a restart, no
+  // write may come to start it).
+  const monitor = env.PIPELINE.get(env.PIPELINE.idFromName("pipeline"));
+  const backlog = await env.DB.prepare("SELECT 1 FROM outbox_backlog LIMIT 1")
+    .first()
+    .catch(() => null);
+  const lag = await (backlog === null ? monitor.peek() : monitor.lag()).then((l) => l.lagMs).catch(() => 0);
   let mismatches = 0;
   let repaired = 0;
   const byTenant = new Map<string, number>();

@@ -53,4 +53,26 @@ describe("recovery after a fault", () => {
       500,
     );
   });
+
+  it("keeps probing while a backlog is reported, with nobody asking (a drain after a restart has no writes)", async () => {
+    const monitor = env.PIPELINE.get(env.PIPELINE.idFromName("pipeline"));
+    // A monitor nobody asked for a while: its next round is its last, unless something is pending.
+    await runInDurableObject(monitor, (instance) => {
+      (instance as unknown as { askedAt: number }).askedAt = 0;
+    });
+    await env.DB.prepare("DELETE FROM outbox_backlog").run();
+    await runInDurableObject(monitor, (_, state) => state.storage.setAlarm(Date.now()));
+    await runDurableObjectAlarm(monitor);
+    expect(await runInDurableObject(monitor, (_, state) => state.storage.getAlarm())).toBeNull();
+
+    await env.DB.prepare(
+      "INSERT INTO outbox_backlog (tenant, collection, id, events, retry_at, reported_at) VALUES ('default', 'x', ?, 3, NULL, ?)",
+    )
+      .bind(uniqueId("stuck"), Date.now())
+      .run();
+    await runInDurableObject(monitor, (_, state) => state.storage.setAlarm(Date.now()));
+    await runDurableObjectAlarm(monitor);
+    expect(await runInDurableObject(monitor, (_, state) => state.storage.getAlarm())).not.toBeNull();
+    await env.DB.prepare("DELETE FROM outbox_backlog WHERE collection = 'x'").run();
+  });
 });
