@@ -66,8 +66,12 @@ export function readConfig(vars: ConfigVars): Config {
     logLevel: logLevel(vars.LOG_LEVEL),
     maxProjectionLagMs: positiveInt("MAX_PROJECTION_LAG_MS", vars.MAX_PROJECTION_LAG_MS, 30_000),
     feedRetentionMs:
-      positiveInt("FEED_RETENTION_HOURS", vars.FEED_RETENTION_HOURS, DEFAULT_FEED_RETENTION_HOURS, 24 * 366 * 10) *
-      3_600_000,
+      positiveInt(
+        "FEED_RETENTION_HOURS",
+        vars.FEED_RETENTION_HOURS,
+        DEFAULT_FEED_RETENTION_HOURS,
+        24 * 366 * 10,
+      ) * 3_600_000,
     feedRetentionRows:
       vars.FEED_RETENTION_ROWS === undefined || vars.FEED_RETENTION_ROWS === ""
         ? null
