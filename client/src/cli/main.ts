@@ -551,12 +551,14 @@ The login is stored in ${loginPath()} (mode 600).`,
         const asJson = globalsOf(command).json;
         let after = options.after;
         if (after === undefined && !options.fromStart) {
-          // The feed's head, as an export states it: read its first line's header and stop.
-          const head = await db.export(
-            options.collection === undefined ? {} : { collection: options.collection },
-          );
+          // The feed's head, as an export states it: its first line, then the rest is not asked for.
+          const stop = new AbortController();
+          const head = await db.export({
+            signal: stop.signal,
+            ...(options.collection === undefined ? {} : { collection: options.collection }),
+          });
           after = head.position;
-          await head.lines().return(undefined);
+          stop.abort();
         }
         const abort = new AbortController();
         process.once("SIGINT", () => abort.abort());
