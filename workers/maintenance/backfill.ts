@@ -9,20 +9,10 @@ import { indexSignature, indexValues } from "../../domain/collections";
 import type { JsonObject } from "../../domain/json";
 import { dbFor } from "../../platform/databases";
 import { stateJson } from "../read-model/states";
-
-export interface BackfillParams {
-  readonly tenant: string;
-  readonly collection: string;
-  readonly signature: string;
-}
+import type { BackfillParams } from "./start";
 
 /** Rows reindexed per workflow step (one D1 batch of updates). */
 const PAGE = 200;
-
-/** The backfill of a tenant's collection under a declaration: one workflow instance each. */
-export function backfillId(params: BackfillParams): string {
-  return `backfill-${params.tenant}-${params.collection}-${params.signature}`.slice(0, 100);
-}
 
 interface StaleRow {
   id: string;

@@ -1,6 +1,20 @@
-/** Starting the read model's maintenance workflows from the edge (each instance named, so a start is idempotent). */
+/**
+ * Starting the read model's maintenance workflows from the edge (each instance named, so a start is idempotent).
+ * Nothing here imports a workflow class: those need workerd's `cloudflare:workers`, and the edge's modules must load
+ * in plain Node too (the OpenAPI script builds the app there).
+ */
 import { errorText, log } from "../../platform/log";
-import { type BackfillParams, backfillId } from "./backfill";
+
+export interface BackfillParams {
+  readonly tenant: string;
+  readonly collection: string;
+  readonly signature: string;
+}
+
+/** The backfill of a tenant's collection under a declaration: one workflow instance each. */
+export function backfillId(params: BackfillParams): string {
+  return `backfill-${params.tenant}-${params.collection}-${params.signature}`.slice(0, 100);
+}
 
 /**
  * Starts a backfill unless one runs already, and restarts one that failed (each step retries on its own first, so
