@@ -68,12 +68,13 @@ export interface Sent {
   body: unknown;
 }
 
-/** Sends a request and always consumes the body (JSON when there is one). */
+/** Sends a request and always consumes the body (parsed when it is JSON or a +json type; NDJSON stays text). */
 export async function send(path: string, init: RequestInit = {}): Promise<Sent> {
   const res = await call(path, init);
   const text = await res.text();
   let body: unknown = text;
-  if (text !== "" && /json/.test(res.headers.get("content-type") ?? "")) body = JSON.parse(text);
+  if (text !== "" && /^application\/([\w.-]+\+)?json\b/.test(res.headers.get("content-type") ?? ""))
+    body = JSON.parse(text);
   return { status: res.status, headers: res.headers, body };
 }
 

@@ -13,8 +13,11 @@ const CLIENT_IP = `2001:db8:a0::${crypto.randomUUID().slice(0, 4)}`;
 
 type Scope = "read" | "write" | "admin";
 
-/** What each secured operation needs; the test below fails when the document has one this table lacks. */
-const SCOPE_OF: Record<string, Scope> = {
+/**
+ * What each secured operation needs (`operator`: the operator secret alone, no tenant credential); the test below
+ * fails when the document has one this table lacks.
+ */
+const SCOPE_OF: Record<string, Scope | "operator"> = {
   getChanges: "read",
   getDocument: "read",
   getDocumentHistory: "read",
@@ -40,6 +43,10 @@ const SCOPE_OF: Record<string, Scope> = {
   getMetrics: "admin",
   exportDocuments: "read",
   importDocuments: "write",
+  startRebuild: "operator",
+  listRebuilds: "operator",
+  getRebuild: "operator",
+  cancelRebuild: "operator",
 };
 /** The operations every version of the API has had; newer ones (transactions, sagas) join SCOPE_OF as they land. */
 const NEWER = [
@@ -52,6 +59,10 @@ const NEWER = [
   "resumeSaga",
   "exportDocuments",
   "importDocuments",
+  "startRebuild",
+  "listRebuilds",
+  "getRebuild",
+  "cancelRebuild",
 ];
 const CORE = Object.keys(SCOPE_OF).filter((id) => !NEWER.includes(id));
 
@@ -312,13 +323,33 @@ describe("the operator secret", () => {
   });
 
   it("gets 403 insufficient-scope on every document route, query and the feed", async () => {
-    const tenantRoutes = secured().filter((op) => SCOPE_OF[op.operationId] !== "admin");
+    const tenantRoutes = secured().filter(
+      (op) => SCOPE_OF[op.operationId] !== "admin" && SCOPE_OF[op.operationId] !== "operator",
+    );
     expect(tenantRoutes.length).toBeGreaterThanOrEqual(8);
     for (const op of tenantRoutes) {
       const { path, init } = requestFor(op);
       const sent = await as(operator, path, init);
       expect(sent.status, `${op.method} ${path}`).toBe(403);
       expectForbidden(sent);
+    }
+  });
+});
+
+describe("the operator's own routes", () => {
+  it("admit the operator secret and refuse every tenant credential, a tenant admin's included", async () => {
+    const operatorRoutes = secured().filter((op) => SCOPE_OF[op.operationId] === "operator");
+    expect(operatorRoutes.length).toBeGreaterThanOrEqual(4);
+    const tenantAdmin = await makeKey({ tenant: uniqueId("t"), scopes: ["read", "write", "admin"] });
+    for (const op of operatorRoutes) {
+      const { path, init } = requestFor(op);
+      const asOperator = await as(withBearer(TEST_ADMIN_SECRET), path, init);
+      expect([401, 403], `${op.method} ${path} answered ${asOperator.status}`).not.toContain(
+        asOperator.status,
+      );
+      const asTenant = await as(withBearer(tenantAdmin), path, init);
+      expect(asTenant.status, `${op.method} ${path}`).toBe(403);
+      expectForbidden(asTenant);
     }
   });
 });
@@ -337,6 +368,10 @@ describe("scopes", () => {
         if (SCOPE_OF[op.operationId] === missing) {
           expect(sent.status, `${op.method} ${path}`).toBe(403);
           expectForbidden(sent, missing);
+        } else if (SCOPE_OF[op.operationId] === "operator") {
+          // No tenant credential reaches the operator's routes, whatever its scopes.
+          expect(sent.status, `${op.method} ${path}`).toBe(403);
+          expectForbidden(sent);
         } else {
           expect([401, 403], `${op.method} ${path} answered ${sent.status}`).not.toContain(sent.status);
         }
