@@ -11,7 +11,7 @@ import { tmpdir } from "node:os";
 import { join, resolve } from "node:path";
 import { Log, LogLevel, Miniflare } from "miniflare";
 import { unstable_getMiniflareWorkerOptions, unstable_splitSqlQuery } from "wrangler";
-import { defaultBinding } from "../platform/databases";
+import { defaultBinding } from "../domain/placement";
 import { HARNESS_ADMIN_SECRET } from "./lib/credential";
 import { benchDocument } from "./lib/payload";
 import { bundle } from "./lib/server";

@@ -6,7 +6,7 @@
  * What is not a tenant's read model (keys, the audit trail, dead letters, rebuilds, the assignments themselves,
  * pipeline probes and backlog reports) lives in the primary database.
  */
-import { hash53 } from "../domain/hash";
+import { defaultBinding } from "../domain/placement";
 
 /**
  * How long an isolate trusts its copy of a tenant's assignment by default (a move takes effect within this, and
@@ -73,10 +73,7 @@ export function allDatabases(env: Env): Array<{ binding: Binding; db: D1Database
   return readModelBindings(env).map((binding) => ({ binding, db: database(env, binding) }));
 }
 
-/** The default home of a tenant: stable for a given list of databases. */
-export function defaultBinding(bindings: readonly Binding[], tenant: string): Binding {
-  return bindings[hash53(tenant) % bindings.length] ?? "DB";
-}
+export { defaultBinding };
 
 /** The assignment of `tenant`: recorded on first sight (when there is more than one database). */
 export async function assignmentOf(env: Env, tenant: string, now = Date.now()): Promise<Assignment> {
