@@ -47,6 +47,7 @@ const RULES_OFF: Record<string, string> = {
 const NO_4XX: Record<string, string> = {
   getHealth: "liveness: public, no input",
   getOpenApi: "this document: public, no input",
+  getReadiness: "readiness: public, no input (a failed check is its 503)",
 };
 
 describe("the OpenAPI document", () => {
