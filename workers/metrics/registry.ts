@@ -20,6 +20,13 @@ export const LATENCY_BUCKETS_MS = [5, 10, 25, 50, 100, 250, 500, 1000, 2500, 500
 export const FLUSH_EVERY_MS = 10_000;
 const FLUSH_AT_PENDING = 2_000;
 
+/** A label set's identity for the memo: the metric and the label names and values, in the caller's order. */
+function memoKey(name: string, labels: Labels): string {
+  let text = name;
+  for (const k in labels) text += `\u0000${k}\u0001${labels[k]}`;
+  return text;
+}
+
 function labelKey(labels: Labels): string {
   const keys = Object.keys(labels).sort();
   let text = "{";
@@ -28,28 +35,90 @@ function labelKey(labels: Labels): string {
   return `${text}}`;
 }
 
+/** A series as the registry keys it: its id in the pending map, and its labels as canonical JSON. */
+interface Series {
+  readonly id: string;
+  readonly labels: string;
+}
+
+/** A histogram's series for one label set: a bucket per bound (and +Inf), its sum and its count. */
+interface HistogramSeries {
+  readonly buckets: readonly Series[];
+  readonly sum: Series;
+  readonly count: Series;
+}
+
+/** Past this many remembered label sets the memo starts afresh (labels come from routes and tenants). */
+const MEMO_LIMIT = 10_000;
+
 export class Registry {
   private pending = new Map<string, Delta>();
   private lastFlush: number;
+  /**
+   * Series by metric name and label values, so that a request's fifteen or so increments build their canonical
+   * label JSON once per label set, not once per increment.
+   */
+  private series = new Map<string, Series>();
+  private histograms = new Map<string, HistogramSeries>();
 
   constructor(now = Date.now()) {
     this.lastFlush = now;
   }
 
   inc(name: string, labels: Labels, by = 1): void {
-    const key = labelKey(labels);
-    const id = `${name}\n${key}`;
-    const seen = this.pending.get(id);
-    this.pending.set(id, { name, labels: key, value: (seen?.value ?? 0) + by });
+    this.add(name, this.seriesOf(name, labels), by);
   }
 
   /** A histogram observation: its bucket counters (cumulative, as Prometheus wants them), sum and count. */
   observe(name: string, labels: Labels, value: number): void {
-    for (const le of LATENCY_BUCKETS_MS)
-      if (value <= le) this.inc(`${name}_bucket`, { ...labels, le: String(le) });
-    this.inc(`${name}_bucket`, { ...labels, le: "+Inf" });
-    this.inc(`${name}_sum`, labels, value);
-    this.inc(`${name}_count`, labels);
+    const h = this.histogramOf(name, labels);
+    const bucket = `${name}_bucket`;
+    for (const [i, le] of LATENCY_BUCKETS_MS.entries()) {
+      const series = h.buckets[i];
+      if (value <= le && series !== undefined) this.add(bucket, series, 1);
+    }
+    const inf = h.buckets[LATENCY_BUCKETS_MS.length];
+    if (inf !== undefined) this.add(bucket, inf, 1);
+    this.add(`${name}_sum`, h.sum, value);
+    this.add(`${name}_count`, h.count, 1);
+  }
+
+  private add(name: string, series: Series, by: number): void {
+    const seen = this.pending.get(series.id);
+    this.pending.set(series.id, { name, labels: series.labels, value: (seen?.value ?? 0) + by });
+  }
+
+  private seriesOf(name: string, labels: Labels): Series {
+    const memo = memoKey(name, labels);
+    let series = this.series.get(memo);
+    if (series === undefined) {
+      if (this.series.size >= MEMO_LIMIT) this.series.clear();
+      const key = labelKey(labels);
+      series = { id: `${name}\n${key}`, labels: key };
+      this.series.set(memo, series);
+    }
+    return series;
+  }
+
+  private histogramOf(name: string, labels: Labels): HistogramSeries {
+    const memo = memoKey(name, labels);
+    let h = this.histograms.get(memo);
+    if (h === undefined) {
+      if (this.histograms.size >= MEMO_LIMIT) this.histograms.clear();
+      const one = (metric: string, l: Labels): Series => {
+        const key = labelKey(l);
+        return { id: `${metric}\n${key}`, labels: key };
+      };
+      h = {
+        buckets: [...LATENCY_BUCKETS_MS.map(String), "+Inf"].map((le) =>
+          one(`${name}_bucket`, { ...labels, le }),
+        ),
+        sum: one(`${name}_sum`, labels),
+        count: one(`${name}_count`, labels),
+      };
+      this.histograms.set(memo, h);
+    }
+    return h;
   }
 
   /** Whether it is time to hand the counts over. */
