@@ -58,12 +58,19 @@ const out = resolve(root, "bench/.out");
 /** `--against=<commit>` adds Tessera as built from that commit, measured in the same run: before and after. */
 const against = process.argv.find((a) => a.startsWith("--against="))?.slice("--against=".length);
 
+/**
+ * `--log-level=info` runs Tessera with its request log on (off by default). A baseline from before LOG_LEVEL
+ * existed (before a37b956) logs every request whatever it is told: compare it with the log on in both.
+ */
+const logLevel =
+  process.argv.find((a) => a.startsWith("--log-level="))?.slice("--log-level=".length) ?? "off";
+
 type SystemName = "tessera" | "baseline" | "floor" | "floor-queue" | "d1-direct";
 // The operator secret: the harness signs in at every start and sends its key with every request (lib/credential).
 const tessera: SystemSpec = {
   config: "wrangler.toml",
   migrationsDir: "migrations",
-  bindings: { LOG_LEVEL: "off", ...AUTH_BINDINGS },
+  bindings: { LOG_LEVEL: logLevel, ...AUTH_BINDINGS },
   label: "tessera",
 };
 const SYSTEMS: Partial<Record<SystemName, SystemSpec>> = {
