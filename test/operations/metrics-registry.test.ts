@@ -1,8 +1,10 @@
 /**
  * The isolate's metrics registry: what a request's increments and observations hand over, whatever the order of
- * the labels and however many label sets it has seen (its series are remembered, then forgotten past a limit).
+ * the labels and however many label sets it has seen (its series are remembered, then forgotten past a limit);
+ * and the exposition's order of a histogram's buckets.
  */
 import { describe, expect, it } from "vitest";
+import { render } from "../../workers/metrics/exposition";
 import { LATENCY_BUCKETS_MS, Registry } from "../../workers/metrics/registry";
 
 const totals = (r: Registry) => Object.fromEntries(r.drain(0).map((d) => [`${d.name} ${d.labels}`, d.value]));
@@ -42,5 +44,40 @@ describe("the metrics registry", () => {
     r.restore(handed);
     r.inc("c", { tenant: "t0" });
     expect(totals(r)['c {"tenant":"t0"}']).toBe(4);
+  });
+});
+
+describe("the exposition", () => {
+  it("lists each histogram series' buckets in increasing le, +Inf last, whatever order storage gave them", () => {
+    const bucket = (route: string, le: string, value: number) => ({
+      name: "lat_bucket",
+      labels: { le, route },
+      value,
+    });
+    const text = render([
+      {
+        name: "lat",
+        help: "latency",
+        type: "histogram",
+        samples: [
+          bucket("/a", "+Inf", 3),
+          bucket("/a", "10", 2),
+          bucket("/a", "5", 1),
+          bucket("/b", "+Inf", 1),
+          bucket("/b", "100", 1),
+          { name: "lat_sum", labels: { route: "/a" }, value: 12 },
+          { name: "lat_count", labels: { route: "/a" }, value: 3 },
+        ],
+      },
+    ]);
+    expect(text.split("\n").filter((line) => !line.startsWith("#") && line !== "")).toEqual([
+      'lat_bucket{le="5",route="/a"} 1',
+      'lat_bucket{le="10",route="/a"} 2',
+      'lat_bucket{le="+Inf",route="/a"} 3',
+      'lat_bucket{le="100",route="/b"} 1',
+      'lat_bucket{le="+Inf",route="/b"} 1',
+      'lat_sum{route="/a"} 12',
+      'lat_count{route="/a"} 3',
+    ]);
   });
 });
