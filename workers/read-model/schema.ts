@@ -19,38 +19,37 @@ const slot = customType<{ data: string | number | null; driverData: string | num
   dataType: () => "blob",
 });
 
-export const documents = sqliteTable(
-  "documents",
-  {
-    tenant: text("tenant").notNull(),
-    collection: text("collection").notNull(),
-    id: text("id").notNull(),
-    version: integer("version").notNull(),
-    deleted: integer("deleted").notNull(),
-    /** The state as JSON, or null when it is deleted or stored in R2 (`dataRef`). */
-    data: text("data"),
-    dataRef: text("data_ref"),
-    createdAt: integer("created_at").notNull(),
-    updatedAt: integer("updated_at").notNull(),
-    projectedAt: integer("projected_at").notNull(),
-    k0: slot("k0"),
-    k1: slot("k1"),
-    k2: slot("k2"),
-    k3: slot("k3"),
-    /** The index signature the slots were computed under (null: projected before signatures existed). */
-    ix: text("ix"),
-  },
-  (t) => [
-    uniqueIndex("documents_key").on(t.tenant, t.collection, t.id),
-    index("documents_by_id").on(t.tenant, t.collection, t.deleted, t.id),
-    index("documents_k0").on(t.tenant, t.collection, t.deleted, t.k0, t.id),
-    index("documents_k1").on(t.tenant, t.collection, t.deleted, t.k1, t.id),
-    index("documents_k2").on(t.tenant, t.collection, t.deleted, t.k2, t.id),
-    index("documents_k3").on(t.tenant, t.collection, t.deleted, t.k3, t.id),
-    /** Large states by reference: the states sweep asks whether one is still referenced. */
-    index("documents_by_ref").on(t.dataRef).where(sql`${t.dataRef} IS NOT NULL`),
-  ],
-);
+/** A document's row: the live table's columns, and a rebuild's (which adds its id). */
+const documentColumns = () => ({
+  tenant: text("tenant").notNull(),
+  collection: text("collection").notNull(),
+  id: text("id").notNull(),
+  version: integer("version").notNull(),
+  deleted: integer("deleted").notNull(),
+  /** The state as JSON, or null when it is deleted or stored in R2 (`dataRef`). */
+  data: text("data"),
+  dataRef: text("data_ref"),
+  createdAt: integer("created_at").notNull(),
+  updatedAt: integer("updated_at").notNull(),
+  projectedAt: integer("projected_at").notNull(),
+  k0: slot("k0"),
+  k1: slot("k1"),
+  k2: slot("k2"),
+  k3: slot("k3"),
+  /** The index signature the slots were computed under (null: projected before signatures existed). */
+  ix: text("ix"),
+});
+
+export const documents = sqliteTable("documents", documentColumns(), (t) => [
+  uniqueIndex("documents_key").on(t.tenant, t.collection, t.id),
+  index("documents_by_id").on(t.tenant, t.collection, t.deleted, t.id),
+  index("documents_k0").on(t.tenant, t.collection, t.deleted, t.k0, t.id),
+  index("documents_k1").on(t.tenant, t.collection, t.deleted, t.k1, t.id),
+  index("documents_k2").on(t.tenant, t.collection, t.deleted, t.k2, t.id),
+  index("documents_k3").on(t.tenant, t.collection, t.deleted, t.k3, t.id),
+  /** Large states by reference: the states sweep asks whether one is still referenced. */
+  index("documents_by_ref").on(t.dataRef).where(sql`${t.dataRef} IS NOT NULL`),
+]);
 
 export const changes = sqliteTable(
   "changes",
@@ -286,21 +285,7 @@ export const rebuildDocuments = sqliteTable(
   "rebuild_documents",
   {
     rebuildId: text("rebuild_id").notNull(),
-    tenant: text("tenant").notNull(),
-    collection: text("collection").notNull(),
-    id: text("id").notNull(),
-    version: integer("version").notNull(),
-    deleted: integer("deleted").notNull(),
-    data: text("data"),
-    dataRef: text("data_ref"),
-    createdAt: integer("created_at").notNull(),
-    updatedAt: integer("updated_at").notNull(),
-    projectedAt: integer("projected_at").notNull(),
-    k0: slot("k0"),
-    k1: slot("k1"),
-    k2: slot("k2"),
-    k3: slot("k3"),
-    ix: text("ix"),
+    ...documentColumns(),
   },
   (t) => [primaryKey({ columns: [t.rebuildId, t.tenant, t.collection, t.id] })],
 );
