@@ -7,7 +7,8 @@
  * documents' histories.
  *
  * Each start carries an Idempotency-Key, and is sent again with it after a 503, a 429 or no answer, until it is
- * answered 202; the key names the saga (`S` + the SHA-256 of tenant and key), so the harness knows the id of every
+ * answered 202 (a start still unanswered when the run ends is sent again in the drain, as a client that keeps its
+ * key does after an outage: `finishStarts`); the key names the saga (`S` + the SHA-256 of tenant and key), so the harness knows the id of every
  * saga it tried to start, answered or not.
  *
  * The local Workflows engine (Miniflare's) persists every instance on disk, but nothing in it resumes an instance
@@ -194,6 +195,19 @@ export class Shop {
       const wait = next - clock();
       if (wait > 0) await sleep(wait);
     }
+  }
+
+  /**
+   * In the drain: every start that never got its 202 (the process was down, or crashed, until the run ended) is
+   * sent again with its key, as a client that keeps retrying does, for up to `ms`. A start whose record was written
+   * before its process stopped then gets its workflow (the route makes sure of it on a keyed replay); a client that
+   * gives up instead leaves the saga to the hourly housekeeping, which ends it as cancelled after 15 minutes.
+   */
+  async finishStarts(ms: number): Promise<number> {
+    const until = clock() + ms;
+    const unanswered = this.orders.filter((o) => o.answered === "unanswered");
+    await Promise.all(unanswered.map((order) => this.start(order, until)));
+    return unanswered.length;
   }
 
   /** Starts a saga: again with the same key after a 503, a 429 or no answer, until a 202 or `until`. */
