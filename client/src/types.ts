@@ -42,7 +42,8 @@ type TypedLine = Extract<ExportedDocument, { collection: string; data: unknown }
 
 /**
  * The collections the server declares (domain/collections.ts), by name, each with its documents' type: taken
- * from the export line the OpenAPI document types by collection, so that `db.collection("todos")` knows a todo.
+ * from the export line the OpenAPI document types by collection, so that a declared collection's documents come
+ * back with their declared type.
  */
 export type Collections = {
   [L in TypedLine as string extends L["collection"] ? never : L["collection"]]: L["data"];

@@ -118,6 +118,25 @@ async function pipeline(
   };
 }
 
+/** A family with one sample per row: its labels and value from `sample`. */
+function family<Row>(
+  name: string,
+  type: Family["type"],
+  help: string,
+  rows: readonly Row[],
+  sample: (row: Row) => [Sample["labels"], number],
+): Family {
+  return {
+    name,
+    help,
+    type,
+    samples: rows.map((row) => {
+      const [labels, value] = sample(row);
+      return { name, labels, value };
+    }),
+  };
+}
+
 function pipelineFamilies(p: PipelineRows): Family[] {
   const lagSamples: Sample[] = [];
   const byTenant = new Map<string, number[]>();
@@ -146,106 +165,70 @@ function pipelineFamilies(p: PipelineRows): Family[] {
       type: "histogram",
       samples: lagSamples,
     },
-    {
-      name: "tessera_events_projected_total",
-      help: "Events in the change feed, by tenant and collection (exact).",
-      type: "counter",
-      samples: p.stats.map((s) => ({
-        name: "tessera_events_projected_total",
-        labels: { tenant: s.tenant, collection: s.collection },
-        value: s.events,
-      })),
-    },
-    {
-      name: "tessera_change_feed_head",
-      help: "The newest change-feed sequence number, by tenant.",
-      type: "gauge",
-      samples: p.head.map((h) => ({
-        name: "tessera_change_feed_head",
-        labels: { tenant: h.tenant },
-        value: h.head,
-      })),
-    },
-    {
-      name: "tessera_outbox_backlog_events",
-      help: "Events committed and not yet in the change feed, summed over the documents that reported any.",
-      type: "gauge",
-      samples: p.backlog.map((b) => ({
-        name: "tessera_outbox_backlog_events",
-        labels: { tenant: b.tenant },
-        value: b.events,
-      })),
-    },
-    {
-      name: "tessera_outbox_backlog_documents",
-      help: "Documents whose outbox holds events the change feed lacks.",
-      type: "gauge",
-      samples: p.backlog.map((b) => ({
-        name: "tessera_outbox_backlog_documents",
-        labels: { tenant: b.tenant },
-        value: b.objects,
-      })),
-    },
-    {
-      name: "tessera_dead_letters_pending",
-      help: "Dead letters waiting for a redrive.",
-      type: "gauge",
-      samples: p.dead.map((d) => ({
-        name: "tessera_dead_letters_pending",
-        labels: { tenant: dead(d.tenant) },
-        value: d.pending,
-      })),
-    },
-    {
-      name: "tessera_dead_letters_total",
-      help: "Dead letters ever stored (each event once).",
-      type: "counter",
-      samples: p.dead.map((d) => ({
-        name: "tessera_dead_letters_total",
-        labels: { tenant: dead(d.tenant) },
-        value: d.total,
-      })),
-    },
-    {
-      name: "tessera_redrives_total",
-      help: "Dead letters redriven.",
-      type: "counter",
-      samples: p.dead.map((d) => ({
-        name: "tessera_redrives_total",
-        labels: { tenant: dead(d.tenant) },
-        value: d.redriven,
-      })),
-    },
-    {
-      name: "tessera_held_events",
-      help: "Events the projector holds until their transaction is whole.",
-      type: "gauge",
-      samples: p.held.map((h) => ({
-        name: "tessera_held_events",
-        labels: { tenant: h.tenant },
-        value: h.held,
-      })),
-    },
-    {
-      name: "tessera_documents",
-      help: "Live documents in the read model, by tenant and collection.",
-      type: "gauge",
-      samples: p.stats.map((s) => ({
-        name: "tessera_documents",
-        labels: { tenant: s.tenant, collection: s.collection },
-        value: s.documents,
-      })),
-    },
-    {
-      name: "tessera_document_bytes",
-      help: "Characters of the live documents' inline states, by tenant and collection (states over 64 KB are in R2).",
-      type: "gauge",
-      samples: p.stats.map((s) => ({
-        name: "tessera_document_bytes",
-        labels: { tenant: s.tenant, collection: s.collection },
-        value: s.bytes,
-      })),
-    },
+    family(
+      "tessera_events_projected_total",
+      "counter",
+      "Events in the change feed, by tenant and collection (exact).",
+      p.stats,
+      (s) => [{ tenant: s.tenant, collection: s.collection }, s.events],
+    ),
+    family(
+      "tessera_change_feed_head",
+      "gauge",
+      "The newest change-feed sequence number, by tenant.",
+      p.head,
+      (h) => [{ tenant: h.tenant }, h.head],
+    ),
+    family(
+      "tessera_outbox_backlog_events",
+      "gauge",
+      "Events committed and not yet in the change feed, summed over the documents that reported any.",
+      p.backlog,
+      (b) => [{ tenant: b.tenant }, b.events],
+    ),
+    family(
+      "tessera_outbox_backlog_documents",
+      "gauge",
+      "Documents whose outbox holds events the change feed lacks.",
+      p.backlog,
+      (b) => [{ tenant: b.tenant }, b.objects],
+    ),
+    family("tessera_dead_letters_pending", "gauge", "Dead letters waiting for a redrive.", p.dead, (d) => [
+      { tenant: dead(d.tenant) },
+      d.pending,
+    ]),
+    family(
+      "tessera_dead_letters_total",
+      "counter",
+      "Dead letters ever stored (each event once).",
+      p.dead,
+      (d) => [{ tenant: dead(d.tenant) }, d.total],
+    ),
+    family("tessera_redrives_total", "counter", "Dead letters redriven.", p.dead, (d) => [
+      { tenant: dead(d.tenant) },
+      d.redriven,
+    ]),
+    family(
+      "tessera_held_events",
+      "gauge",
+      "Events the projector holds until their transaction is whole.",
+      p.held,
+      (h) => [{ tenant: h.tenant }, h.held],
+    ),
+    family(
+      "tessera_documents",
+      "gauge",
+      "Live documents in the read model, by tenant and collection.",
+      p.stats,
+      (s) => [{ tenant: s.tenant, collection: s.collection }, s.documents],
+    ),
+    family(
+      "tessera_document_bytes",
+      "gauge",
+      "Characters of the live documents' inline states, by tenant and collection (states over 64 KB are in R2).",
+      p.stats,
+      (s) => [{ tenant: s.tenant, collection: s.collection }, s.bytes],
+    ),
   ];
 }
 
